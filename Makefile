@@ -1,0 +1,32 @@
+# Two commands do everything: `make run` and `make test`. Both build .venv from nothing.
+VENV ?= .venv
+PYTHON ?= python3
+BIN := $(VENV)/bin
+
+.PHONY: setup run test test-fast lint
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[test]'
+	touch $@
+
+setup: $(BIN)/.installed
+
+# The main job: validate the specs, plan, and apply them to the local site (.asp/site/).
+run: setup
+	$(BIN)/asp-provision validate
+	$(BIN)/asp-provision apply --yes
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+# Everything CI runs: lint, types, and every test (the slow ones run real Ansible).
+test: lint
+	$(BIN)/pytest -q
+
+# The quick loop: every test but those that run Ansible.
+test-fast: setup
+	$(BIN)/pytest -q -m "not slow"

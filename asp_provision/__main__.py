@@ -1,0 +1,5 @@
+"""Allow ``python -m asp_provision``."""
+
+from asp_provision.cli import main
+
+main()

@@ -1,0 +1,83 @@
+"""Workspace settings: ``asp-provision.toml`` at the workspace root, every key optional."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from asp_provision.errors import ConfigError
+
+CONFIG_FILE = "asp-provision.toml"
+
+
+class Settings(BaseModel):
+    """What a workspace may change; paths are relative to the workspace root."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    specs: Path = Path("specs")
+    catalog: Path | None = Field(
+        default=None, description="Catalog file; catalog.yaml if present, else the built-in."
+    )
+    templates: Path = Path("templates")
+    playbooks: Path = Path("playbooks")
+    inventory: Path | None = None
+    state: Path = Path(".asp/state.db")
+    runs: Path = Path(".asp/runs")
+    site: Path = Path(".asp/site")
+    mitogen: bool = True
+    forks: Annotated[int, Field(ge=1, le=256)] = 5
+
+
+class Workspace:
+    """A workspace folder and its settings, with every path made absolute."""
+
+    def __init__(self, root: Path, settings: Settings | None = None) -> None:
+        self.root = root.resolve()
+        self.settings = settings or load_settings(self.root)
+
+    def path(self, relative: Path) -> Path:
+        """An absolute path for a setting relative to the root."""
+        return relative if relative.is_absolute() else self.root / relative
+
+    @property
+    def specs_dir(self) -> Path:
+        """Where the specs are."""
+        return self.path(self.settings.specs)
+
+    @property
+    def catalog_path(self) -> Path | None:
+        """The catalog file in use, or None for the built-in one."""
+        if self.settings.catalog is not None:
+            return self.path(self.settings.catalog)
+        local = self.root / "catalog.yaml"
+        return local if local.is_file() else None
+
+    @property
+    def state_path(self) -> Path:
+        """The state database."""
+        return self.path(self.settings.state)
+
+
+def load_settings(root: Path) -> Settings:
+    """Read ``asp-provision.toml`` from ``root``; defaults when there is none."""
+    path = root / CONFIG_FILE
+    try:
+        text = path.read_text("utf-8")
+    except FileNotFoundError:
+        return Settings()
+    except OSError as exc:
+        raise ConfigError(f"cannot read: {exc.strerror}", path) from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(str(exc), path) from None
+    try:
+        return Settings.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        field = ".".join(str(p) for p in err["loc"])
+        raise ConfigError(err["msg"], path, field=field) from None

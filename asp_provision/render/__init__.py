@@ -1,0 +1,1 @@
+"""Output: terminal, JSON and CI formats. The only package that imports rich."""

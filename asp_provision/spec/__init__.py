@@ -1,0 +1,1 @@
+"""The spec: models, the position-keeping loader, semantic rules and the catalog."""

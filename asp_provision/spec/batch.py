@@ -1,0 +1,146 @@
+"""Check many spec files: in parallel when there are many, in a stable order."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from asp_provision.errors import UsageError
+from asp_provision.spec.catalog import load_catalog
+from asp_provision.spec.check import CheckedSpec, check_file
+from asp_provision.spec.diagnostics import Diagnostic
+
+SPEC_SUFFIXES = (".yaml", ".yml")
+PARALLEL_FROM = 48
+"""Below this many files, one process is faster than starting workers."""
+_CHUNK = 16
+
+
+def spec_files(paths: Iterable[Path]) -> list[Path]:
+    """The spec files named by ``paths`` (files, or folders searched for *.yaml)."""
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found.extend(
+                sorted(p for p in path.rglob("*") if p.suffix in SPEC_SUFFIXES and p.is_file())
+            )
+        elif path.exists():
+            found.append(path)
+        else:
+            raise UsageError(f"no such file or folder: {path}")
+    return found
+
+
+def _check_one(args: tuple[Path, Path | None, bool]) -> CheckedSpec:
+    path, catalog_path, keep = args
+    result = check_file(path, load_catalog(catalog_path))
+    if not keep:
+        result.subscription = None
+    return result
+
+
+def check_files(
+    files: list[Path], catalog_path: Path | None, keep_models: bool = False
+) -> Iterator[CheckedSpec]:
+    """Check ``files`` in order; results stream out so memory stays flat."""
+    load_catalog(catalog_path)  # fail fast on a broken catalog, before any worker starts
+    jobs = ((f, catalog_path, keep_models) for f in files)
+    workers = min(os.cpu_count() or 1, 8)
+    if len(files) < PARALLEL_FROM or workers < 2:
+        yield from map(_check_one, jobs)
+        return
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        yield from pool.map(_check_one, jobs, chunksize=_CHUNK)
+
+
+@dataclass(frozen=True, slots=True)
+class FileReport:
+    """The diagnostics of one file."""
+
+    path: str
+    customer: str | None
+    diagnostics: tuple[Diagnostic, ...]
+
+    @property
+    def errors(self) -> int:
+        """How many errors."""
+        return sum(1 for d in self.diagnostics if d.severity == "error")
+
+    @property
+    def warnings(self) -> int:
+        """How many warnings."""
+        return sum(1 for d in self.diagnostics if d.severity == "warning")
+
+    @property
+    def valid(self) -> bool:
+        """True when there is no error."""
+        return self.errors == 0
+
+
+@dataclass(frozen=True, slots=True)
+class ValidationReport:
+    """Every file's diagnostics, in the order the files were given."""
+
+    files: tuple[FileReport, ...]
+
+    @property
+    def errors(self) -> int:
+        """Errors in all files."""
+        return sum(f.errors for f in self.files)
+
+    @property
+    def warnings(self) -> int:
+        """Warnings in all files."""
+        return sum(f.warnings for f in self.files)
+
+    @property
+    def invalid(self) -> int:
+        """Files with at least one error."""
+        return sum(1 for f in self.files if not f.valid)
+
+    def ok(self, strict: bool = False) -> bool:
+        """True when nothing fails (warnings fail too under ``strict``)."""
+        return self.errors == 0 and not (strict and self.warnings)
+
+
+class DuplicateCustomers:
+    """Spots a customer defined by a second file; the error goes on the second."""
+
+    def __init__(self) -> None:
+        self.seen: dict[str, str] = {}
+
+    def check(self, result: CheckedSpec) -> CheckedSpec:
+        """Return ``result`` with a duplicate-customer error added when needed."""
+        customer = result.customer
+        if customer is None:
+            return result
+        first = self.seen.setdefault(customer, result.path)
+        if first == result.path:
+            return result
+        line, column = result.customer_at
+        dup = Diagnostic(
+            "error",
+            "duplicate-customer",
+            ("metadata", "customer"),
+            line,
+            column,
+            f"customer '{customer}' is already defined in {first}",
+        )
+        return replace(
+            result,
+            subscription=None,
+            diagnostics=sorted([*result.diagnostics, dup], key=Diagnostic.sort_key),
+        )
+
+
+def validate_files(files: list[Path], catalog_path: Path | None) -> ValidationReport:
+    """Check ``files`` and gather a report."""
+    dupes = DuplicateCustomers()
+    reports = []
+    for result in check_files(files, catalog_path):
+        result = dupes.check(result)
+        reports.append(FileReport(result.path, result.customer, tuple(result.diagnostics)))
+    return ValidationReport(tuple(reports))

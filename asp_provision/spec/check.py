@@ -1,0 +1,257 @@
+"""Check one loaded spec: types (pydantic), then the rules; every problem located."""
+
+from __future__ import annotations
+
+import difflib
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, TypeAdapter, ValidationError
+
+from asp_provision.spec import rules
+from asp_provision.spec.catalog import Catalog
+from asp_provision.spec.diagnostics import Diagnostic, Path_
+from asp_provision.spec.loader import Document, load_file
+from asp_provision.spec.models import SECTIONS, Metadata, Subscription, User
+
+_USERS = TypeAdapter(list[User])
+
+_PATTERNS = {
+    "customer": "a slug: 3 to 40 lowercase letters, digits or '-', starting with a letter",
+    "username": "3 to 32 characters: lowercase letters, digits, '.', '_' or '-', "
+    "starting with a letter",
+    "account_id": "letters, digits, '.', '_' or '-' (at most 40)",
+    "currency": "a three-letter ISO 4217 code such as USD",
+}
+
+
+@dataclass(slots=True)
+class CheckedSpec:
+    """The outcome of checking one file."""
+
+    path: str
+    customer: str | None = None
+    customer_at: tuple[int | None, int | None] = (None, None)
+    subscription: Subscription | None = None
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+    @property
+    def errors(self) -> int:
+        """How many errors."""
+        return sum(1 for d in self.diagnostics if d.severity == "error")
+
+    @property
+    def warnings(self) -> int:
+        """How many warnings."""
+        return sum(1 for d in self.diagnostics if d.severity == "warning")
+
+    @property
+    def valid(self) -> bool:
+        """True when there is no error (warnings allowed)."""
+        return self.errors == 0
+
+
+def check_file(path: Path, catalog: Catalog) -> CheckedSpec:
+    """Load and check one spec file."""
+    return check_document(load_file(path), catalog)
+
+
+def check_document(doc: Document, catalog: Catalog) -> CheckedSpec:
+    """Check a loaded document against the models and the catalog."""
+    result = CheckedSpec(doc.path)
+    data = doc.data
+    if data is None:
+        if not doc.diagnostics:
+            doc.error("empty", (), "the file holds no spec")
+        result.diagnostics = sorted(doc.diagnostics, key=Diagnostic.sort_key)
+        return result
+    if not isinstance(data, dict):
+        doc.error("not-a-mapping", (), "a spec is a mapping with apiVersion, kind, metadata, spec")
+        result.diagnostics = doc.diagnostics
+        return result
+    meta = data.get("metadata")
+    if isinstance(meta, dict) and isinstance(meta.get("customer"), str):
+        result.customer = meta["customer"]
+        result.customer_at = doc.locate(("metadata", "customer"))
+
+    def report(path: Path_, code: str, message: str, severity: str) -> None:
+        doc.error(code, path, message, severity)
+
+    try:
+        sub = Subscription.model_validate(data)
+    except ValidationError as exc:
+        failed = _report_pydantic(exc, doc)
+        parts = _partial(data, failed)
+    else:
+        result.subscription = sub
+        s = sub.spec
+        parts = rules.Parts(
+            metadata=sub.metadata,
+            tier=s.tier,
+            application=s.application,
+            sla=s.sla,
+            network=s.network,
+            servers=s.servers,
+            platform=s.platform,
+            security=s.security,
+            users=s.users,
+            billing=s.billing,
+        )
+    rules.check(parts, catalog, report)
+    _check_file_name(doc, result.customer)
+    if result.subscription is not None and any(d.severity == "error" for d in doc.diagnostics):
+        result.subscription = None
+    result.diagnostics = sorted(doc.diagnostics, key=Diagnostic.sort_key)
+    return result
+
+
+def _check_file_name(doc: Document, customer: str | None) -> None:
+    stem = Path(doc.path).stem
+    if customer and stem != customer and not doc.path.startswith("<"):
+        doc.error(
+            "file-name",
+            ("metadata", "customer"),
+            f"the file is named {stem!r} but the customer is {customer!r}; "
+            f"name it {customer}.yaml",
+            "warning",
+        )
+
+
+def _partial(data: dict[str, Any], failed: set[Path_]) -> rules.Parts:
+    """Validate the sections that had no type errors, one by one, for the rules."""
+    spec = data.get("spec")
+    if not isinstance(spec, dict):
+        return rules.Parts()
+    found: dict[str, Any] = {}
+    wanted = rules.Parts.__dataclass_fields__
+    for name, model in SECTIONS.items():
+        if name in wanted and name in spec and ("spec", name) not in failed:
+            try:
+                found[name] = model.model_validate(spec[name])
+            except ValidationError:
+                pass
+    if "users" in spec and ("spec", "users") not in failed:
+        try:
+            found["users"] = _USERS.validate_python(spec["users"])
+        except ValidationError:
+            pass
+    meta = data.get("metadata")
+    if ("metadata",) not in failed and isinstance(meta, dict):
+        try:
+            found["metadata"] = Metadata.model_validate(meta)
+        except ValidationError:
+            pass
+    tier = spec.get("tier")
+    return rules.Parts(tier=tier if isinstance(tier, str) else None, **found)
+
+
+def _report_pydantic(exc: ValidationError, doc: Document) -> set[Path_]:
+    """Turn pydantic's errors into located diagnostics; return the failed sections."""
+    failed: set[Path_] = set()
+    # the loader already reported what it could not build (a refused tag, say)
+    known = {d.path for d in doc.diagnostics}
+    errors = exc.errors(include_url=False)
+    # a misspelt key shows up twice: unknown here, missing there; say it once
+    for err in errors:
+        if err["type"] == "extra_forbidden":
+            loc = tuple(err["loc"])
+            close = difflib.get_close_matches(str(loc[-1]), allowed_keys(loc[:-1]), 1, 0.6)
+            if close:
+                known.add((*loc[:-1], close[0]))
+    for err in errors:
+        loc = tuple(err["loc"])
+        failed.add(loc[:2])
+        failed.add(loc[:1])
+        if loc in known:
+            continue
+        code, message = _describe(err, loc, doc)
+        doc.error(code, loc, message)
+    return failed
+
+
+def _describe(err: Any, loc: Path_, doc: Document) -> tuple[str, str]:
+    kind: str = err["type"]
+    key = loc[-1] if loc else ""
+    scalar = doc.scalars.get(loc)
+    if kind == "extra_forbidden":
+        allowed = allowed_keys(loc[:-1])
+        hint = ""
+        if allowed:
+            close = difflib.get_close_matches(str(key), allowed, n=1, cutoff=0.6)
+            hint = f"; did you mean '{close[0]}'?" if close else f"; allowed: {', '.join(allowed)}"
+        return "unknown-field", f"unknown field '{key}'{hint}"
+    if kind == "missing":
+        return "missing-field", f"required field '{key}' is missing"
+    if scalar is not None and kind in ("string_type", "literal_error", "enum"):
+        return "yaml-type", _quote_hint(scalar.text, scalar.kind, err["input"])
+    if kind == "string_pattern_mismatch":
+        want = _PATTERNS.get(str(key))
+        if want:
+            return "invalid-value", f"'{err['input']}' must be {want}"
+    message: str = err["msg"]
+    if kind == "value_error":
+        message = message.removeprefix("Value error, ")
+    elif kind == "literal_error":
+        expected = err.get("ctx", {}).get("expected", "")
+        message = f"'{err['input']}' is not allowed; expected {expected}"
+    else:
+        message = message[:1].lower() + message[1:]
+        if not isinstance(err["input"], dict | list):
+            message += f" (got {err['input']!r})"
+    return ("type-error" if kind.endswith("_type") else "invalid-value"), message
+
+
+def _quote_hint(text: str, kind: str, value: Any) -> str:
+    if kind == "boolean":
+        shown = "true" if value else "false"
+        return f"{text} is read by YAML as the boolean {shown}; quote it (\"{text}\") for the text"
+    if kind == "null":
+        return f"{text} is read by YAML as null; quote it (\"{text}\") for the text"
+    if kind == "number":
+        return f"{text} is read by YAML as the number {value!r}; quote it (\"{text}\")"
+    return f"{text} is read by YAML as a {kind}; quote it (\"{text}\")"
+
+
+def allowed_keys(path: Path_) -> list[str]:
+    """The keys a mapping at ``path`` accepts (empty when free-form or unknown)."""
+    current: Any = Subscription
+    for part in path:
+        current = _step_into(current, part)
+        if current is None:
+            return []
+    current = _unwrap(current)
+    if isinstance(current, type) and issubclass(current, BaseModel):
+        return [info.alias or name for name, info in current.model_fields.items()]
+    return []
+
+
+def _unwrap(tp: Any) -> Any:
+    """Strip Optional and Annotated."""
+    while True:
+        origin = typing.get_origin(tp)
+        if origin is typing.Annotated:
+            tp = typing.get_args(tp)[0]
+            continue
+        args = [a for a in typing.get_args(tp) if a is not type(None)]
+        if origin in (typing.Union, types.UnionType) and len(args) == 1:
+            tp = args[0]
+            continue
+        return tp
+
+
+def _step_into(tp: Any, part: str | int) -> Any:
+    tp = _unwrap(tp)
+    if isinstance(part, int):
+        args = typing.get_args(tp)
+        return args[0] if typing.get_origin(tp) is list and args else None
+    if isinstance(tp, type) and issubclass(tp, BaseModel):
+        for name, info in tp.model_fields.items():
+            if (info.alias or name) == part:
+                return info.annotation
+        return None
+    if typing.get_origin(tp) is dict:
+        return typing.get_args(tp)[1]
+    return None

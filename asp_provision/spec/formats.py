@@ -1,0 +1,38 @@
+"""Formats checked without any network look-up: e-mail addresses and currency codes."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import email_validator
+
+RESERVED_DOMAINS = frozenset({"test", "invalid", "localhost", "local", "onion", "arpa"})
+
+# ISO 4217 active codes (funds and precious metals left out)
+CURRENCIES = frozenset(
+    """AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BRL BSD
+    BTN BWP BYN BZD CAD CDF CHF CLP CNY COP CRC CUP CVE CZK DJF DKK DOP DZD EGP ERN ETB EUR
+    FJD FKP GBP GEL GHS GIP GMD GNF GTQ GYD HKD HNL HTG HUF IDR ILS INR IQD IRR ISK JMD JOD
+    JPY KES KGS KHR KMF KPW KRW KWD KYD KZT LAK LBP LKR LRD LSL LYD MAD MDL MGA MKD MMK MNT
+    MOP MRU MUR MVR MWK MXN MYR MZN NAD NGN NIO NOK NPR NZD OMR PAB PEN PGK PHP PKR PLN PYG
+    QAR RON RSD RUB RWF SAR SBD SCR SDG SEK SGD SHP SLE SOS SRD SSP STN SVC SYP SZL THB TJS
+    TMT TND TOP TRY TTD TWD TZS UAH UGX USD UYU UZS VES VND VUV WST XAF XCD XOF XPF YER ZAR
+    ZMW ZWG""".split()
+)
+
+
+@lru_cache(maxsize=65536)
+def check_email(value: str) -> str:
+    """Return the normalised address, or raise ValueError saying what is wrong."""
+    try:
+        result = email_validator.validate_email(
+            value,
+            check_deliverability=False,
+            allow_smtputf8=True,
+            globally_deliverable=True,
+        )
+    except email_validator.EmailNotValidError as exc:
+        raise ValueError(f"'{value}' is not a valid e-mail address: {exc}") from None
+    if result.domain.rsplit(".", 1)[-1].lower() in RESERVED_DOMAINS:
+        raise ValueError(f"'{value}' uses a reserved domain that can never receive mail")
+    return str(result.normalized)

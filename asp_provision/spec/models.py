@@ -1,0 +1,327 @@
+"""The Subscription spec (apiVersion asp-provision/v1) as pydantic models.
+
+Types and single-field formats live here; rules that need several fields or the
+catalog live in :mod:`asp_provision.spec.rules`, so that every problem is reported
+with the field it belongs to.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import ipaddress
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+
+from asp_provision.spec.formats import CURRENCIES, check_email
+
+API_VERSION = "asp-provision/v1"
+
+SECRET = {"secret": True, "writeOnly": True}
+"""JSON Schema marker of a field that holds a secret reference."""
+
+_SECRET_REF = re.compile(r"^(env:[A-Za-z_][A-Za-z0-9_]*|file:\S.*)$")
+_FQDN = re.compile(
+    r"^(?=.{1,253}$)(?!-)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]$"
+)
+
+
+class Model(BaseModel):
+    """Base of every spec model: unknown keys are errors, values are immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=False)
+
+
+def _cidr(value: str) -> str:
+    try:
+        net = ipaddress.ip_network(value, strict=False)
+    except ValueError:
+        raise ValueError(f"'{value}' is not a CIDR such as 203.0.113.0/24") from None
+    if "/" not in value:
+        raise ValueError(f"'{value}' needs a prefix length, e.g. {value}/{net.max_prefixlen}")
+    if str(net) != value.lower():
+        raise ValueError(f"'{value}' has host bits set; did you mean {net}?")
+    return value
+
+
+def _fqdn(value: str) -> str:
+    if not _FQDN.match(value):
+        raise ValueError(f"'{value}' is not a fully qualified domain name such as app.example.com")
+    return value
+
+
+def _email(value: str) -> str:
+    check_email(value)
+    return value
+
+
+def _currency(value: str) -> str:
+    if value not in CURRENCIES:
+        raise ValueError(f"'{value}' is not an ISO 4217 currency code such as USD or EUR")
+    return value
+
+
+def _secret_ref(value: str) -> str:
+    if not _SECRET_REF.match(value):
+        raise ValueError(
+            "a secret is never written in a spec: give a reference, env:NAME or file:PATH"
+        )
+    return value
+
+
+Slug = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{1,38}[a-z0-9]$")]
+Name = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+Cidr = Annotated[str, AfterValidator(_cidr), Field(json_schema_extra={"format": "cidr"})]
+Fqdn = Annotated[str, AfterValidator(_fqdn), Field(json_schema_extra={"format": "hostname"})]
+Email = Annotated[str, AfterValidator(_email), Field(json_schema_extra={"format": "email"})]
+Currency = Annotated[str, AfterValidator(_currency), StringConstraints(pattern=r"^[A-Z]{3}$")]
+SecretRef = Annotated[str, AfterValidator(_secret_ref)]
+Username = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9._-]{1,31}$")]
+RoleName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]{0,39}$")]
+Url = Annotated[str, StringConstraints(pattern=r"^https://[^\s/$.?#][^\s]*$")]
+Positive = Annotated[int, Field(gt=0)]
+
+
+class Metadata(Model):
+    """Who the subscription is for."""
+
+    customer: Slug = Field(description="The customer's identity: a unique slug.")
+    name: Name = Field(description="Display name.")
+    labels: dict[str, str] = Field(default_factory=dict)
+
+
+class Application(Model):
+    """The hosted application, from the catalog."""
+
+    name: str
+    version: str
+    edition: str
+
+
+class Sla(Model):
+    """Service levels; each defaults to the tier's promise."""
+
+    availability_pct: Annotated[float, Field(ge=90, le=100)] | None = None
+    response_minutes: Positive | None = None
+    resolution_hours: Positive | None = None
+    support_hours: Literal["business", "24x7"] | None = None
+    channels: list[Literal["phone", "email", "portal", "chat"]] | None = None
+
+
+class Connection(Model):
+    """How the customer reaches the ASP."""
+
+    type: Literal["internet", "vpn", "mpls", "direct"]
+    provider: Name | None = None
+    customer_cidrs: list[Cidr] = Field(default_factory=list)
+
+
+class Network(Model):
+    """Capacity, QoS, connection, allowlist and DNS."""
+
+    bandwidth_mbps: Annotated[int, Field(gt=0, le=100_000)]
+    qos: Literal["best-effort", "business", "premium"]
+    connection: Connection
+    allow_from: Annotated[list[Cidr], Field(min_length=1)]
+    domain: Fqdn
+
+
+class Pool(Model):
+    """A group of identical servers."""
+
+    role: RoleName
+    count: Annotated[int, Field(ge=1, le=100)]
+    cpu_cores: Annotated[int, Field(ge=1, le=256)]
+    memory_gb: Annotated[int, Field(ge=1, le=4096)]
+    disk_gb: Annotated[int, Field(ge=10, le=100_000)]
+
+
+class Servers(Model):
+    """Shared or dedicated servers, in pools."""
+
+    tenancy: Literal["shared", "dedicated"]
+    pools: Annotated[list[Pool], Field(min_length=1)]
+
+
+class Backups(Model):
+    """Backup schedule."""
+
+    schedule: Literal["daily", "weekly", "monthly"]
+    retention_days: Annotated[int, Field(ge=1, le=3650)]
+
+
+class Storage(Model):
+    """Storage class, size and backups."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    class_: Literal["hdd", "ssd", "nvme"] = Field(alias="class")
+    size_gb: Annotated[int, Field(ge=10, le=1_000_000)]
+    backups: Backups
+
+
+class Client(Model):
+    """How users reach the application."""
+
+    delivery: Literal["web", "desktop", "both"]
+
+
+class Platform(Model):
+    """Storage, backups, middleware and client delivery."""
+
+    storage: Storage
+    middleware: list[Literal["postgresql", "redis", "mysql", "memcached", "rabbitmq"]]
+    client: Client
+
+
+class PasswordPolicy(Model):
+    """Password rules for the application's users."""
+
+    min_length: Annotated[int, Field(ge=8, le=128)]
+    require_mfa: bool
+    max_age_days: Annotated[int, Field(ge=0, le=3650)]
+
+
+class Sso(Model):
+    """Single sign-on: SAML needs metadata_url; OIDC needs issuer, client_id, client_secret."""
+
+    protocol: Literal["saml", "oidc"]
+    metadata_url: Url | None = None
+    issuer: Url | None = None
+    client_id: Name | None = None
+    client_secret: SecretRef | None = Field(default=None, json_schema_extra=SECRET)
+
+
+class Security(Model):
+    """Password policy, roles, SSO and sessions."""
+
+    password_policy: PasswordPolicy
+    roles: Annotated[dict[RoleName, list[RoleName]], Field(min_length=1)]
+    sso: Sso | None = None
+    session_timeout_minutes: Annotated[int, Field(ge=1, le=1440)] = 30
+
+
+class User(Model):
+    """An application user account."""
+
+    username: Username
+    email: Email
+    full_name: Name | None = None
+    role: str
+
+
+class Contact(Model):
+    """A person to reach."""
+
+    name: Name
+    email: Email
+
+
+class Billing(Model):
+    """The billing account."""
+
+    account_id: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$")]
+    cycle: Literal["monthly", "annual"]
+    currency: Currency
+    seats: Annotated[int, Field(ge=1, le=1_000_000)]
+    contact: Contact
+    po_number: Name | None = None
+    start_date: dt.date
+
+
+class Reporting(Model):
+    """Monitoring and the reports the customer receives."""
+
+    mode: Literal["realtime", "historical", "both"]
+    metrics: Annotated[
+        list[Literal["availability", "response_time", "error_rate", "tickets", "storage_used"]],
+        Field(min_length=1),
+    ]
+    recipients: Annotated[list[Email], Field(min_length=1)]
+    schedule: Literal["daily", "weekly", "monthly"]
+
+
+class DataConversion(Model):
+    """Data brought over from the customer's old system."""
+
+    source: Literal["csv", "sql", "api", "none"]
+    records: Annotated[int, Field(ge=0)]
+
+
+class Training(Model):
+    """Training for the customer's staff."""
+
+    sessions: Annotated[int, Field(ge=0, le=100)]
+    attendees: Annotated[int, Field(ge=0)]
+
+
+class Onboarding(Model):
+    """The human side of going live."""
+
+    go_live: dt.date | None = None
+    data_conversion: DataConversion | None = None
+    training: Training | None = None
+
+
+class SubscriptionSpec(Model):
+    """What the customer bought."""
+
+    application: Application
+    tier: str = Field(description="A tier of the catalog: silver, gold or platinum by default.")
+    sla: Sla = Field(default_factory=Sla)
+    network: Network
+    servers: Servers
+    platform: Platform
+    security: Security
+    users: list[User] = Field(default_factory=list)
+    billing: Billing
+    reporting: Reporting
+    onboarding: Onboarding | None = None
+
+
+class Subscription(Model):
+    """A customer's subscription: one spec file."""
+
+    api_version: Literal["asp-provision/v1"] = Field(alias="apiVersion")
+    kind: Literal["Subscription"]
+    metadata: Metadata
+    spec: SubscriptionSpec
+
+    @property
+    def customer(self) -> str:
+        """The customer's slug."""
+        return self.metadata.customer
+
+
+SECTIONS: dict[str, type[Model]] = {
+    name: info.annotation  # type: ignore[misc]
+    for name, info in SubscriptionSpec.model_fields.items()
+    if isinstance(info.annotation, type) and issubclass(info.annotation, Model)
+}
+"""The spec's sections that are models of their own, for validating them one by one."""
+
+
+def secret_paths(model: type[BaseModel] = Subscription) -> list[tuple[str, ...]]:
+    """Paths (aliases) of every field the schema marks secret, e.g. spec.security.sso.client_secret."""
+    found: list[tuple[str, ...]] = []
+
+    def walk(cls: type[BaseModel], prefix: tuple[str, ...]) -> None:
+        for name, info in cls.model_fields.items():
+            key = (*prefix, info.alias or name)
+            if info.json_schema_extra == SECRET:
+                found.append(key)
+            for sub in _models_in(info.annotation):
+                walk(sub, key)
+
+    walk(model, ())
+    return found
+
+
+def _models_in(annotation: Any) -> list[type[BaseModel]]:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    out: list[type[BaseModel]] = []
+    for arg in getattr(annotation, "__args__", ()):
+        out.extend(_models_in(arg))
+    return out
