@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 from typing import Annotated
 
@@ -71,6 +70,8 @@ def load_settings(root: Path) -> Settings:
         return Settings()
     except OSError as exc:
         raise ConfigError(f"cannot read: {exc.strerror}", path) from None
+    import tomllib
+
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

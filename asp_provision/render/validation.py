@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from typing import Any, TextIO
-from xml.sax.saxutils import escape, quoteattr
 
 from asp_provision.render.style import Paint, use_colour
 from asp_provision.spec.batch import FileReport, ValidationReport
@@ -119,6 +118,8 @@ def github(report: ValidationReport, out: TextIO) -> None:
 
 def junit(report: ValidationReport, out: TextIO) -> None:
     """JUnit XML: one testcase per file, a failure per invalid file."""
+    from xml.sax.saxutils import escape, quoteattr
+
     out.write('<?xml version="1.0" encoding="UTF-8"?>\n')
     out.write(
         f'<testsuites name="asp-provision validate" tests="{len(report.files)}" '

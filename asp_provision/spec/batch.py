@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -52,6 +51,8 @@ def check_files(
     if len(files) < PARALLEL_FROM or workers < 2:
         yield from map(_check_one, jobs)
         return
+    from concurrent.futures import ProcessPoolExecutor
+
     with ProcessPoolExecutor(max_workers=workers) as pool:
         yield from pool.map(_check_one, jobs, chunksize=_CHUNK)
 

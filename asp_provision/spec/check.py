@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import types
 import typing
+from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,8 +17,6 @@ from asp_provision.spec.catalog import Catalog
 from asp_provision.spec.diagnostics import Diagnostic, Path_
 from asp_provision.spec.loader import Document, load_file
 from asp_provision.spec.models import SECTIONS, Metadata, Subscription, User
-
-_USERS = TypeAdapter(list[User])
 
 _PATTERNS = {
     "customer": "a slug: 3 to 40 lowercase letters, digits or '-', starting with a letter",
@@ -114,8 +113,7 @@ def _check_file_name(doc: Document, customer: str | None) -> None:
         doc.error(
             "file-name",
             ("metadata", "customer"),
-            f"the file is named {stem!r} but the customer is {customer!r}; "
-            f"name it {customer}.yaml",
+            f"the file is named {stem!r} but the customer is {customer!r}; name it {customer}.yaml",
             "warning",
         )
 
@@ -129,21 +127,15 @@ def _partial(data: dict[str, Any], failed: set[Path_]) -> rules.Parts:
     wanted = rules.Parts.__dataclass_fields__
     for name, model in SECTIONS.items():
         if name in wanted and name in spec and ("spec", name) not in failed:
-            try:
+            with suppress(ValidationError):
                 found[name] = model.model_validate(spec[name])
-            except ValidationError:
-                pass
     if "users" in spec and ("spec", "users") not in failed:
-        try:
-            found["users"] = _USERS.validate_python(spec["users"])
-        except ValidationError:
-            pass
+        with suppress(ValidationError):
+            found["users"] = TypeAdapter(list[User]).validate_python(spec["users"])
     meta = data.get("metadata")
     if ("metadata",) not in failed and isinstance(meta, dict):
-        try:
+        with suppress(ValidationError):
             found["metadata"] = Metadata.model_validate(meta)
-        except ValidationError:
-            pass
     tier = spec.get("tier")
     return rules.Parts(tier=tier if isinstance(tier, str) else None, **found)
 
@@ -207,12 +199,12 @@ def _describe(err: Any, loc: Path_, doc: Document) -> tuple[str, str]:
 def _quote_hint(text: str, kind: str, value: Any) -> str:
     if kind == "boolean":
         shown = "true" if value else "false"
-        return f"{text} is read by YAML as the boolean {shown}; quote it (\"{text}\") for the text"
+        return f'{text} is read by YAML as the boolean {shown}; quote it ("{text}") for the text'
     if kind == "null":
-        return f"{text} is read by YAML as null; quote it (\"{text}\") for the text"
+        return f'{text} is read by YAML as null; quote it ("{text}") for the text'
     if kind == "number":
-        return f"{text} is read by YAML as the number {value!r}; quote it (\"{text}\")"
-    return f"{text} is read by YAML as a {kind}; quote it (\"{text}\")"
+        return f'{text} is read by YAML as the number {value!r}; quote it ("{text}")'
+    return f'{text} is read by YAML as a {kind}; quote it ("{text}")'
 
 
 def allowed_keys(path: Path_) -> list[str]:

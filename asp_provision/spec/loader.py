@@ -41,7 +41,7 @@ _STR, _BOOL, _INT, _FLOAT, _NULL, _TS = (
 )
 _SEQ, _MAP, _MERGE = _TAG + "seq", _TAG + "map", _TAG + "merge"
 _SCALARS = SafeConstructor()
-_DEEP_INDENT = re.compile(r"^[ \t?:-]{%d,}" % _SCAN_DEPTH, re.MULTILINE)
+_DEEP_INDENT = re.compile(rf"^[ \t?:-]{{{_SCAN_DEPTH},}}", re.MULTILINE)
 _FLOW_OPEN = re.compile(r"[\[{]")
 _FLOW_CLOSE = re.compile(r"[\]}]")
 

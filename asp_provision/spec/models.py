@@ -18,7 +18,7 @@ from asp_provision.spec.formats import CURRENCIES, check_email
 
 API_VERSION = "asp-provision/v1"
 
-SECRET = {"secret": True, "writeOnly": True}
+SECRET: dict[str, Any] = {"secret": True, "writeOnly": True}
 """JSON Schema marker of a field that holds a secret reference."""
 
 _SECRET_REF = re.compile(r"^(env:[A-Za-z_][A-Za-z0-9_]*|file:\S.*)$")
@@ -30,7 +30,7 @@ _FQDN = re.compile(
 class Model(BaseModel):
     """Base of every spec model: unknown keys are errors, values are immutable."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=False)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 def _cidr(value: str) -> str:
@@ -153,8 +153,6 @@ class Backups(Model):
 
 class Storage(Model):
     """Storage class, size and backups."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     class_: Literal["hdd", "ssd", "nvme"] = Field(alias="class")
     size_gb: Annotated[int, Field(ge=10, le=1_000_000)]
@@ -295,7 +293,7 @@ class Subscription(Model):
 
 
 SECTIONS: dict[str, type[Model]] = {
-    name: info.annotation  # type: ignore[misc]
+    name: info.annotation
     for name, info in SubscriptionSpec.model_fields.items()
     if isinstance(info.annotation, type) and issubclass(info.annotation, Model)
 }
@@ -303,7 +301,7 @@ SECTIONS: dict[str, type[Model]] = {
 
 
 def secret_paths(model: type[BaseModel] = Subscription) -> list[tuple[str, ...]]:
-    """Paths (aliases) of every field the schema marks secret, e.g. spec.security.sso.client_secret."""
+    """Paths of every field the schema marks secret (spec.security.sso.client_secret)."""
     found: list[tuple[str, ...]] = []
 
     def walk(cls: type[BaseModel], prefix: tuple[str, ...]) -> None:

@@ -203,7 +203,8 @@ def _check_application(parts: Parts, catalog: Catalog, report: Report) -> None:
             report(
                 ("spec", "platform", "middleware"),
                 "middleware-missing",
-                f"{app.name} needs {', '.join(missing)}; add {'it' if len(missing) == 1 else 'them'}",
+                f"{app.name} needs {', '.join(missing)}; add "
+                + ("it" if len(missing) == 1 else "them"),
                 "error",
             )
 
@@ -321,10 +322,14 @@ def _check_sizing(parts: Parts, catalog: Catalog, report: Report) -> None:
         cores = sum(p.count * p.cpu_cores for _, p in app_pools)
         servers = sum(p.count for _, p in app_pools)
         want = sizing.app_cores(seats)
-        where: Path_ = ("spec", "servers", "pools", app_pools[0][0]) if app_pools else (
-            "spec",
-            "servers",
-            "pools",
+        where: Path_ = (
+            ("spec", "servers", "pools", app_pools[0][0])
+            if app_pools
+            else (
+                "spec",
+                "servers",
+                "pools",
+            )
         )
         if cores < want:
             report(

@@ -1,0 +1,99 @@
+"""Shared pieces of the benchmark scripts: spec generation and paired timing."""
+
+from __future__ import annotations
+
+import copy
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+CLI = [sys.executable, "-m", "asp_provision"]
+
+_TIERS = [
+    ("silver", "shared", "crm-suite", "2024.2", ["postgresql"]),
+    ("gold", "dedicated", "hosted-email", "4.3", ["postgresql", "redis"]),
+    ("platinum", "dedicated", "erp-core", "11.0", ["postgresql", "redis"]),
+]
+
+
+def spec_data(index: int, users: int = 20) -> dict[str, Any]:
+    """A valid, varied spec: tier, application, sizes and users differ by index."""
+    base = yaml.safe_load((ROOT / "specs" / "acme-corp.yaml").read_text())
+    doc: dict[str, Any] = copy.deepcopy(base)
+    tier, tenancy, app, version, middleware = _TIERS[index % 3]
+    name = f"customer-{index:05d}"
+    spec = doc["spec"]
+    doc["metadata"] = {"customer": name, "name": f"Customer {index}", "labels": {"n": str(index)}}
+    spec["tier"] = tier
+    spec.pop("sla", None)
+    spec["application"] = {"name": app, "version": version, "edition": "enterprise"}
+    spec["servers"]["tenancy"] = tenancy
+    spec["servers"]["pools"][0].update(count=4 + index % 3, cpu_cores=8)
+    spec["platform"]["middleware"] = middleware
+    spec["platform"]["storage"]["size_gb"] = 1000 + index
+    spec["network"]["bandwidth_mbps"] = 50 + index % 200
+    spec["network"]["domain"] = f"app.{name}.example"
+    spec["network"]["connection"] = {
+        "type": "mpls",
+        "provider": "Telia",
+        "customer_cidrs": [f"10.{index % 250}.0.0/16"],
+    }
+    spec["network"]["allow_from"] = [f"10.{index % 250}.0.0/16", "198.51.100.7/32"]
+    spec["billing"]["account_id"] = f"ACC-{index:05d}"
+    spec["billing"]["seats"] = 60 + index % 40
+    spec["users"] = [
+        {
+            "username": f"user{u:02d}",
+            "email": f"user{u:02d}@{name}.example",
+            "full_name": f"User {u} of {index}",
+            "role": "admin" if u == 0 else "staff",
+        }
+        for u in range(users)
+    ]
+    return doc
+
+
+def write_specs(folder: Path, count: int, users: int = 20) -> list[Path]:
+    """Write ``count`` specs into ``folder``; returns their paths."""
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for i in range(count):
+        path = folder / f"customer-{i:05d}.yaml"
+        path.write_text(yaml.safe_dump(spec_data(i, users), sort_keys=False, width=120))
+        paths.append(path)
+    return paths
+
+
+def wall(cmd: Sequence[str], cwd: Path | None = None) -> float:
+    """Seconds one run of ``cmd`` takes; its output is discarded."""
+    start = time.perf_counter()
+    subprocess.run(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+    return time.perf_counter() - start
+
+
+def paired(
+    a: Sequence[str], b: Sequence[str], runs: int, cwd: Path | None = None
+) -> tuple[float, float, float]:
+    """Run a and b in turn (A B A B ...); medians of a, of b, and of the ratios a/b."""
+    wall(a, cwd)
+    wall(b, cwd)
+    times_a, times_b, ratios = [], [], []
+    for _ in range(runs):
+        ta, tb = wall(a, cwd), wall(b, cwd)
+        times_a.append(ta)
+        times_b.append(tb)
+        ratios.append(ta / tb)
+    return statistics.median(times_a), statistics.median(times_b), statistics.median(ratios)
+
+
+def report(label: str, a: float, b: float, ratio: float, target: float | None = None) -> None:
+    """Print one comparison line."""
+    verdict = "" if target is None else (" ok" if ratio <= target else f" OVER {target}x")
+    print(f"{label}: {a:.3f}s vs {b:.3f}s  ratio {ratio:.2f}x{verdict}")
