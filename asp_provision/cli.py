@@ -20,7 +20,8 @@ from asp_provision import __version__
 from asp_provision.errors import AspError, Interrupted, UsageError
 
 if TYPE_CHECKING:
-    from asp_provision.service import Service
+    from asp_provision.service import PlanResult, Service
+    from asp_provision.spec.batch import ValidationReport
 
 app = typer.Typer(
     name="asp-provision",
@@ -41,6 +42,13 @@ class ValidateFormat(StrEnum):
     json = "json"
     github = "github"
     junit = "junit"
+
+
+class PlanFormat(StrEnum):
+    """Output formats of ``plan`` and ``status``."""
+
+    text = "text"
+    json = "json"
 
 
 class _Options:
@@ -123,10 +131,70 @@ def schema(
     if out is None:
         sys.stdout.write(text)
     else:
-        try:
-            out.write_text(text, "utf-8")
-        except OSError as exc:
-            raise UsageError(f"cannot write {out}: {exc.strerror}") from None
+        _write(out, text)
+
+
+@app.command()
+def plan(
+    paths: Annotated[
+        list[Path] | None,
+        typer.Argument(help="Spec files or folders (default: specs/).", show_default=False),
+    ] = None,
+    catalog: CatalogOption = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Save the plan as JSON, for apply.")
+    ] = None,
+    output: Annotated[PlanFormat, typer.Option("--format", "-f", help="Output format.")] = (
+        PlanFormat.text
+    ),
+    detail: Annotated[
+        bool, typer.Option("--detail", help="Every field, unchanged steps and price breakdown.")
+    ] = False,
+    detailed_exitcode: Annotated[
+        bool, typer.Option("--detailed-exitcode", help="Exit 3 when there are changes.")
+    ] = False,
+) -> None:
+    """Show what apply would do: steps, field changes, estimate, sizing and charges."""
+    from asp_provision.render.plan import plan_json, plan_text
+
+    result = _plan_or_report(_service(catalog), paths or [])
+    if out is not None:
+        _write(out, result.plan.model_dump_json(indent=2) + "\n")
+    if output is PlanFormat.json:
+        plan_json(result.plan, sys.stdout)
+    else:
+        _warnings(result.report)
+        plan_text(result.plan, sys.stdout, detail)
+        if out is not None:
+            sys.stderr.write(
+                f"Saved the plan to {out}; apply it with `asp-provision apply {out}`\n"
+            )
+    raise typer.Exit(3 if detailed_exitcode and result.plan.changed else 0)
+
+
+def _plan_or_report(service: Service, paths: list[Path]) -> PlanResult:
+    from asp_provision.errors import SpecsInvalid
+    from asp_provision.render.validation import text
+
+    try:
+        return service.plan(paths)
+    except SpecsInvalid as exc:
+        text(exc.report, sys.stderr)  # type: ignore[arg-type]
+        raise typer.Exit(1) from None
+
+
+def _warnings(report: ValidationReport) -> None:
+    from asp_provision.render.validation import text
+
+    if report.warnings:
+        text(report, sys.stderr)
+
+
+def _write(path: Path, text: str) -> None:
+    try:
+        path.write_text(text, "utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot write {path}: {exc.strerror}") from None
 
 
 def _fail(message: str, code: int) -> NoReturn:

@@ -58,7 +58,11 @@ class ConfigError(SourceError, ValueError):
 
 
 class SpecsInvalid(UserError):
-    """One or more specs failed validation; the report holds the details."""
+    """One or more specs failed validation; ``report`` holds the details."""
+
+    def __init__(self, report: object) -> None:
+        super().__init__("specs are invalid: fix them and try again")
+        self.report = report
 
 
 class StateError(UserError):

@@ -16,7 +16,18 @@ from asp_provision.spec import rules
 from asp_provision.spec.catalog import Catalog
 from asp_provision.spec.diagnostics import Diagnostic, Path_
 from asp_provision.spec.loader import Document, load_file
-from asp_provision.spec.models import SECTIONS, Metadata, Subscription, User
+from asp_provision.spec.models import (
+    SECRET_MESSAGE,
+    SECTIONS,
+    Metadata,
+    Subscription,
+    User,
+    secret_paths,
+)
+
+_SECRETS = frozenset(secret_paths())
+# text where a number or a boolean is expected: the wrong type, not a bad value
+_PARSING = frozenset({"int_parsing", "float_parsing", "bool_parsing"})
 
 _PATTERNS = {
     "customer": "a slug: 3 to 40 lowercase letters, digits or '-', starting with a letter",
@@ -147,17 +158,20 @@ def _report_pydantic(exc: ValidationError, doc: Document) -> set[Path_]:
     known = {d.path for d in doc.diagnostics}
     errors = exc.errors(include_url=False)
     # a misspelt key shows up twice: unknown here, missing there; say it once
+    misspelt: set[Path_] = set()
     for err in errors:
         if err["type"] == "extra_forbidden":
             loc = tuple(err["loc"])
             close = difflib.get_close_matches(str(loc[-1]), allowed_keys(loc[:-1]), 1, 0.6)
             if close:
-                known.add((*loc[:-1], close[0]))
+                misspelt.add((*loc[:-1], close[0]))
     for err in errors:
         loc = tuple(err["loc"])
+        if loc and loc[-1] == "[key]":  # pydantic's marker for a bad mapping key
+            loc = loc[:-1]
         failed.add(loc[:2])
         failed.add(loc[:1])
-        if loc in known:
+        if loc in known or (loc in misspelt and err["type"] == "missing"):
             continue
         code, message = _describe(err, loc, doc)
         doc.error(code, loc, message)
@@ -177,6 +191,9 @@ def _describe(err: Any, loc: Path_, doc: Document) -> tuple[str, str]:
         return "unknown-field", f"unknown field '{key}'{hint}"
     if kind == "missing":
         return "missing-field", f"required field '{key}' is missing"
+    if loc in _SECRETS:
+        # whatever was written there, it is not a reference: never echo it
+        return "invalid-value", SECRET_MESSAGE
     if scalar is not None and kind in ("string_type", "literal_error", "enum"):
         return "yaml-type", _quote_hint(scalar.text, scalar.kind, err["input"])
     if kind == "string_pattern_mismatch":
@@ -193,7 +210,8 @@ def _describe(err: Any, loc: Path_, doc: Document) -> tuple[str, str]:
         message = message[:1].lower() + message[1:]
         if not isinstance(err["input"], dict | list):
             message += f" (got {err['input']!r})"
-    return ("type-error" if kind.endswith("_type") else "invalid-value"), message
+    wrong_type = kind.endswith("_type") or kind in _PARSING
+    return ("type-error" if wrong_type else "invalid-value"), message
 
 
 def _quote_hint(text: str, kind: str, value: Any) -> str:

@@ -8,6 +8,7 @@ booleans or numbers are remembered for a "quote it" message later.
 
 from __future__ import annotations
 
+import codecs
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -96,7 +97,11 @@ def read_text(path: Path, doc: Document) -> str | None:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw.count(b"\n", 0, exc.start) + 1
-        column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        line_start = raw.rfind(b"\n", 0, exc.start) + 1
+        if line_start == 0 and raw.startswith(codecs.BOM_UTF8):
+            line_start = len(codecs.BOM_UTF8)
+        # the bytes before the bad one are valid: count characters, as YAML marks do
+        column = len(raw[line_start : exc.start].decode("utf-8")) + 1
         doc.diagnostics.append(
             Diagnostic(
                 "error",
@@ -135,6 +140,15 @@ def load_text(text: str, doc: Document) -> None:
         line, column = (mark.line + 1, mark.column + 1) if mark else (None, None)
         doc.diagnostics.append(Diagnostic("error", "yaml-syntax", (), line, column, problem))
         return
+    except yaml.reader.ReaderError as exc:
+        # libyaml gives the offset in the UTF-8 bytes; report characters, like its marks
+        before = text.encode("utf-8")[: exc.position].decode("utf-8", "replace")
+        line = before.count("\n") + 1
+        column = len(before) - (before.rfind("\n") + 1) + 1
+        char = exc.character if isinstance(exc.character, int) else ord(exc.character)
+        problem = f"{exc.reason}: U+{char:04X}"
+        doc.diagnostics.append(Diagnostic("error", "yaml-syntax", (), line, column, problem))
+        return
     except yaml.YAMLError as exc:
         doc.error("yaml-syntax", (), str(exc).splitlines()[0])
         return
@@ -142,7 +156,10 @@ def load_text(text: str, doc: Document) -> None:
         doc.error("empty", (), "the file is empty")
         return
     builder = _Builder(doc)
-    doc.data = builder.build(root, (), 0)
+    data = builder.build(root, (), 0)
+    # a refused document (too deep, too many values) is not checked any further: what
+    # was built of it is partial, and its "problems" would only be noise
+    doc.data = None if builder.stopped else data
 
 
 def _too_deep(text: str) -> bool:
@@ -181,7 +198,8 @@ class _Builder:
             return None
         if self.nodes > MAX_NODES:
             self.stopped = True
-            self.fail("too-large", node, path, f"document expands to over {MAX_NODES} values")
+            # the path would run through alias expansions that are nowhere in the file
+            self.fail("too-large", node, (), f"document expands to over {MAX_NODES} values")
             return None
         if depth > MAX_DEPTH:
             self.stopped = True
@@ -251,12 +269,17 @@ class _Builder:
         if tag == _BOOL:
             self.doc.scalars[path] = Scalar(node.value, "boolean")
             return _SCALARS.construct_yaml_bool(node)
-        if tag == _INT:
+        if tag in (_INT, _FLOAT):
+            construct = (
+                _SCALARS.construct_yaml_int if tag == _INT else _SCALARS.construct_yaml_float
+            )
+            try:
+                value = construct(node)
+            except ValueError:
+                # YAML 1.1's patterns admit digit-less forms such as 0x_: plain text
+                return node.value
             self.doc.scalars[path] = Scalar(node.value, "number")
-            return _SCALARS.construct_yaml_int(node)
-        if tag == _FLOAT:
-            self.doc.scalars[path] = Scalar(node.value, "number")
-            return _SCALARS.construct_yaml_float(node)
+            return value
         if tag == _TS:
             # dates stay text: pydantic parses them where a date is expected
             self.doc.scalars[path] = Scalar(node.value, "date")

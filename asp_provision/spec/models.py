@@ -62,11 +62,12 @@ def _currency(value: str) -> str:
     return value
 
 
+SECRET_MESSAGE = "a secret is never written in a spec: give a reference, env:NAME or file:PATH"
+
+
 def _secret_ref(value: str) -> str:
     if not _SECRET_REF.match(value):
-        raise ValueError(
-            "a secret is never written in a spec: give a reference, env:NAME or file:PATH"
-        )
+        raise ValueError(SECRET_MESSAGE)
     return value
 
 

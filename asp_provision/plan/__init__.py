@@ -1,0 +1,1 @@
+"""Planning: the step graph, the diff against the state, estimates and charges."""

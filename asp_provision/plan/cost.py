@@ -1,0 +1,73 @@
+"""The implementation estimate, the sizing check and the charges, all from the catalog."""
+
+from __future__ import annotations
+
+from asp_provision.plan.model import Charges, Sizing
+from asp_provision.spec.catalog import Catalog, Unit
+from asp_provision.spec.models import Subscription
+
+
+def units(sub: Subscription) -> dict[Unit, float]:
+    """How many of each effort unit a spec has."""
+    s = sub.spec
+    onboarding = s.onboarding
+    records = onboarding.data_conversion.records if onboarding and onboarding.data_conversion else 0
+    training = onboarding.training.sessions if onboarding and onboarding.training else 0
+    return {
+        "users": len(s.users),
+        "servers": sum(p.count for p in s.servers.pools),
+        "roles": len(s.security.roles),
+        "middleware": len(s.platform.middleware),
+        "metrics": len(s.reporting.metrics),
+        "allow_from": len(s.network.allow_from),
+        "records_10k": records / 10_000,
+        "training_sessions": training,
+        "sso": 1 if s.security.sso else 0,
+    }
+
+
+def step_hours(sub: Subscription, catalog: Catalog, step: str, counts: dict[Unit, float]) -> float:
+    """Engineer-hours of one step for this spec: base + per-unit terms."""
+    effort = catalog.effort.get(step)
+    if effort is None:
+        return 0.0
+    hours = effort.base + sum(rate * counts[unit] for unit, rate in effort.per.items())
+    hours += effort.connection.get(sub.spec.network.connection.type, 0.0)
+    return round(hours, 2)
+
+
+def sizing(sub: Subscription, catalog: Catalog) -> Sizing:
+    """What the spec asks for beside what the catalog recommends for its seats."""
+    s = sub.spec
+    rule = catalog.applications[s.application.name].sizing
+    seats = s.billing.seats
+    app = [p for p in s.servers.pools if p.role == "app"]
+    return Sizing(
+        seats=seats,
+        app_cores=sum(p.count * p.cpu_cores for p in app),
+        app_cores_recommended=rule.app_cores(seats),
+        app_servers=sum(p.count for p in app),
+        app_servers_minimum=rule.min_app_servers,
+        storage_gb=s.platform.storage.size_gb,
+        storage_gb_recommended=rule.storage_gb(seats),
+    )
+
+
+def charges(sub: Subscription, catalog: Catalog) -> Charges:
+    """Monthly charge = base + seats x per seat + Mbps x per Mbps; annual = 10 x monthly."""
+    s = sub.spec
+    prices = catalog.tiers[s.tier].prices
+    rate = catalog.currencies[s.billing.currency]
+    base = round(prices.base * rate, 2)
+    seats = round(s.billing.seats * prices.per_seat * rate, 2)
+    bandwidth = round(s.network.bandwidth_mbps * prices.per_mbps * rate, 2)
+    monthly = round(base + seats + bandwidth, 2)
+    return Charges(
+        currency=s.billing.currency,
+        cycle=s.billing.cycle,
+        base=base,
+        seats=seats,
+        bandwidth=bandwidth,
+        monthly=monthly,
+        annual=round(monthly * 10, 2),
+    )

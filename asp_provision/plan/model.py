@@ -1,0 +1,133 @@
+"""The Plan: what will happen, per customer and step, with its cost. Frozen and saved as JSON."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+FORMAT_VERSION = 1
+
+Action = Literal["create", "update", "no-op", "destroy"]
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Change(_Frozen):
+    """One field-level change: ``~ network.bandwidth_mbps: 100 -> 200``."""
+
+    op: Literal["+", "-", "~"]
+    path: str
+    before: Any = None
+    after: Any = None
+
+
+class StepPlan(_Frozen):
+    """What happens to one step of one customer, and why."""
+
+    step: str
+    action: Action
+    reason: str
+    input_hash: str | None = None
+    changes: list[Change] = Field(default_factory=list)
+    hours: float = 0.0
+
+    @property
+    def runs(self) -> bool:
+        """True when the step's playbook will run."""
+        return self.action != "no-op"
+
+
+class Sizing(_Frozen):
+    """Requested versus what the catalog recommends for the seats."""
+
+    seats: int
+    app_cores: int
+    app_cores_recommended: int
+    app_servers: int
+    app_servers_minimum: int
+    storage_gb: int
+    storage_gb_recommended: int
+
+    @property
+    def under(self) -> list[str]:
+        """What is below the recommendation."""
+        out = []
+        if self.app_cores < self.app_cores_recommended:
+            out.append("app_cores")
+        if self.app_servers < self.app_servers_minimum:
+            out.append("app_servers")
+        if self.storage_gb < self.storage_gb_recommended:
+            out.append("storage_gb")
+        return out
+
+
+class Charges(_Frozen):
+    """What the customer pays, in the spec's currency."""
+
+    currency: str
+    cycle: Literal["monthly", "annual"]
+    base: float
+    seats: float
+    bandwidth: float
+    monthly: float
+    annual: float
+
+
+class CustomerPlan(_Frozen):
+    """Everything the plan says of one customer."""
+
+    customer: str
+    name: str
+    path: str
+    content_hash: str
+    tier: str
+    application: str
+    steps: list[StepPlan]
+    estimate_hours: float
+    sizing: Sizing
+    charges: Charges
+
+    def count(self, action: Action) -> int:
+        """How many steps have ``action``."""
+        return sum(1 for s in self.steps if s.action == action)
+
+    @property
+    def changed(self) -> bool:
+        """True when any step will run."""
+        return any(s.runs for s in self.steps)
+
+
+class Orphan(_Frozen):
+    """A customer in the state whose spec is gone."""
+
+    customer: str
+    spec_path: str | None
+    applied_steps: list[str]
+
+
+class Plan(_Frozen):
+    """The whole plan; saved with ``plan --out`` and applied exactly by ``apply PLAN``."""
+
+    format_version: int = FORMAT_VERSION
+    created_at: str
+    state_serial: int
+    catalog_hash: str
+    customers: list[CustomerPlan]
+    orphaned: list[Orphan] = Field(default_factory=list)
+
+    def count(self, action: Action) -> int:
+        """Steps with ``action`` across every customer."""
+        return sum(c.count(action) for c in self.customers)
+
+    @property
+    def changed(self) -> bool:
+        """True when anything will run."""
+        return any(c.changed for c in self.customers)
+
+    @property
+    def estimate_hours(self) -> float:
+        """Engineer-hours for every step that will run."""
+        return round(sum(c.estimate_hours for c in self.customers), 2)

@@ -1,0 +1,156 @@
+"""Make a plan: each valid spec against what the state says was applied."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from asp_provision.plan import cost
+from asp_provision.plan.diff import changes, digest, effective_document, step_inputs
+from asp_provision.plan.model import CustomerPlan, Orphan, Plan, StepPlan
+from asp_provision.plan.steps import STEPS, VERIFY
+from asp_provision.spec.catalog import Catalog, Unit
+from asp_provision.spec.models import Subscription
+from asp_provision.state.store import CustomerState, Snapshot, StepState
+
+
+@dataclass(frozen=True, slots=True)
+class Desired:
+    """A valid spec to plan for: where it came from and what it says."""
+
+    path: str
+    content_hash: str
+    subscription: Subscription
+
+
+def make_plan(
+    desired: Iterable[Desired],
+    state: Snapshot,
+    catalog: Catalog,
+    catalog_hash: str,
+    only: set[str] | None = None,
+) -> Plan:
+    """Compare each spec with the state; ``only`` limits the steps considered."""
+    customers = []
+    seen: set[str] = set()
+    for item in desired:
+        seen.add(item.subscription.customer)
+        recorded = state.customers.get(item.subscription.customer)
+        customers.append(_customer_plan(item, recorded, catalog, only))
+    orphaned = [
+        Orphan(
+            customer=name,
+            spec_path=recorded.spec_path,
+            applied_steps=[s for s in STEPS if s in recorded.steps],
+        )
+        for name, recorded in sorted(state.customers.items())
+        if name not in seen
+    ]
+    return Plan(
+        created_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        state_serial=state.serial,
+        catalog_hash=catalog_hash,
+        customers=customers,
+        orphaned=orphaned,
+    )
+
+
+def _customer_plan(
+    item: Desired, recorded: CustomerState | None, catalog: Catalog, only: set[str] | None
+) -> CustomerPlan:
+    sub = item.subscription
+    doc = effective_document(sub, catalog)
+    counts = cost.units(sub)
+    steps: list[StepPlan] = []
+    for name, step in STEPS.items():
+        if name == VERIFY:
+            continue
+        inputs = step_inputs(doc, step)
+        input_hash = digest(inputs)
+        before = recorded.steps.get(name) if recorded else None
+        plan = _step_plan(name, inputs, input_hash, before)
+        if only is not None and name not in only and plan.runs:
+            plan = StepPlan(
+                step=name,
+                action="no-op",
+                reason="left out by --only/--exclude",
+                input_hash=input_hash,
+            )
+        if plan.runs:
+            plan = plan.model_copy(update={"hours": cost.step_hours(sub, catalog, name, counts)})
+        steps.append(plan)
+    steps.append(_verify_plan(doc, recorded, steps, sub, catalog, counts))
+    return CustomerPlan(
+        customer=sub.customer,
+        name=sub.metadata.name,
+        path=item.path,
+        content_hash=item.content_hash,
+        tier=sub.spec.tier,
+        application=f"{sub.spec.application.name} {sub.spec.application.version}",
+        steps=steps,
+        estimate_hours=round(sum(s.hours for s in steps), 2),
+        sizing=cost.sizing(sub, catalog),
+        charges=cost.charges(sub, catalog),
+    )
+
+
+def _step_plan(
+    name: str, inputs: dict[str, object], input_hash: str, before: StepState | None
+) -> StepPlan:
+    if before is None:
+        return StepPlan(step=name, action="create", reason="never applied", input_hash=input_hash)
+    if before.input_hash is None:
+        return StepPlan(
+            step=name,
+            action="create",
+            reason=f"failed last time (run {before.run_id})",
+            input_hash=input_hash,
+        )
+    diff = changes(before.inputs, inputs)
+    if before.status == "failed":
+        return StepPlan(
+            step=name,
+            action="update",
+            reason=f"failed last time (run {before.run_id})",
+            input_hash=input_hash,
+            changes=diff if before.input_hash != input_hash else [],
+        )
+    if before.input_hash != input_hash:
+        count = len(diff)
+        return StepPlan(
+            step=name,
+            action="update",
+            reason=f"{count} field{'s' if count != 1 else ''} changed",
+            input_hash=input_hash,
+            changes=diff,
+        )
+    return StepPlan(step=name, action="no-op", reason="unchanged", input_hash=input_hash)
+
+
+def _verify_plan(
+    doc: dict[str, object],
+    recorded: CustomerState | None,
+    steps: list[StepPlan],
+    sub: Subscription,
+    catalog: Catalog,
+    counts: dict[Unit, float],
+) -> StepPlan:
+    input_hash = digest(step_inputs(doc, STEPS[VERIFY]))
+    before = recorded.steps.get(VERIFY) if recorded else None
+    running = [s.step for s in steps if s.runs]
+    if running:
+        action = "update" if before is not None and before.input_hash else "create"
+        reason = "runs after every change"
+    elif before is None or before.status == "failed" or before.input_hash is None:
+        action = "create" if before is None or before.input_hash is None else "update"
+        reason = "never applied" if before is None else f"failed last time (run {before.run_id})"
+    else:
+        return StepPlan(step=VERIFY, action="no-op", reason="unchanged", input_hash=input_hash)
+    return StepPlan(
+        step=VERIFY,
+        action=action,
+        reason=reason,
+        input_hash=input_hash,
+        hours=cost.step_hours(sub, catalog, VERIFY, counts),
+    )

@@ -1,0 +1,75 @@
+"""The work to bring a customer live: a fixed graph of steps, each one playbook."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from asp_provision.plan.dag import topological_order
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One step: the spec fields it reads and the steps it runs after."""
+
+    name: str
+    reads: tuple[str, ...]
+    after: tuple[str, ...] = ()
+
+    @property
+    def playbook(self) -> str:
+        """The step's playbook, relative to the workspace's playbooks folder."""
+        return f"{self.name}.yml"
+
+    @property
+    def teardown(self) -> str:
+        """The playbook that undoes the step."""
+        return f"teardown/{self.name}.yml"
+
+
+VERIFY = "verify"
+
+_STEPS = (
+    Step("network", ("spec.network",)),
+    Step("servers", ("spec.servers",), ("network",)),
+    Step("platform", ("spec.platform", "spec.application"), ("servers",)),
+    Step("security", ("spec.security",)),
+    Step(
+        "application",
+        ("spec.application", "spec.network.domain", "spec.sla"),
+        ("platform", "security"),
+    ),
+    Step("users", ("spec.users", "spec.security.roles"), ("application",)),
+    Step("billing", ("spec.billing", "spec.tier", "metadata")),
+    Step("reporting", ("spec.reporting", "spec.sla", "spec.tier"), ("application",)),
+    Step(
+        VERIFY,
+        ("metadata", "spec"),
+        (
+            "network",
+            "servers",
+            "platform",
+            "security",
+            "application",
+            "users",
+            "billing",
+            "reporting",
+        ),
+    ),
+)
+
+STEPS: dict[str, Step] = {
+    name: next(s for s in _STEPS if s.name == name)
+    for name in topological_order({s.name: s.after for s in _STEPS})
+}
+"""Every step, in the order they run."""
+
+DEPENDENCIES: dict[str, tuple[str, ...]] = {s.name: s.after for s in STEPS.values()}
+
+
+def dependents(name: str) -> set[str]:
+    """Steps that need ``name``, directly or not."""
+    out: set[str] = set()
+    for step in STEPS.values():
+        if name in step.after:
+            out |= {step.name, *dependents(step.name)}
+    return out

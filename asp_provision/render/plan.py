@@ -1,0 +1,135 @@
+"""How a plan is printed: a concise text view (or every field with ``detail``), or JSON."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, TextIO
+
+from asp_provision.plan.model import Change, CustomerPlan, Plan, StepPlan
+from asp_provision.render.style import Paint, use_colour
+
+_SYMBOL = {
+    "create": ("+", "green"),
+    "update": ("~", "yellow"),
+    "no-op": ("=", "dim"),
+    "destroy": ("-", "red"),
+}
+_SHOWN_CHANGES = 5
+
+
+def plan_json(plan: Plan, out: TextIO) -> None:
+    """The plan as JSON (the same document ``--out`` saves)."""
+    json.dump(plan.model_dump(mode="json"), out, indent=2)
+    out.write("\n")
+
+
+def _value(value: Any) -> str:
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    return json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
+
+
+def change_line(change: Change) -> str:
+    """``~ network.bandwidth_mbps: 100 -> 200`` and the like."""
+    if change.op == "~":
+        return f"~ {change.path}: {_value(change.before)} -> {_value(change.after)}"
+    shown = change.after if change.op == "+" else change.before
+    if shown is None or isinstance(shown, dict):
+        return f"{change.op} {change.path}"
+    return f"{change.op} {change.path}: {_value(shown)}"
+
+
+def money(amount: float, currency: str) -> str:
+    """``USD 2,800.00``."""
+    return f"{currency} {amount:,.2f}"
+
+
+def _hours(hours: float) -> str:
+    return f"{hours:g} h"
+
+
+def plan_text(plan: Plan, out: TextIO, detail: bool = False) -> None:
+    """The plan for people: changed steps per customer, then the totals."""
+    paint = Paint(use_colour(out))
+    for customer in plan.customers:
+        _customer(customer, out, paint, detail)
+    if plan.orphaned:
+        out.write(
+            paint("Orphaned", "bold") + ": in the state, but their spec is gone "
+            "(use `asp-provision destroy CUSTOMER`)\n"
+        )
+        for orphan in plan.orphaned:
+            where = f" (was {orphan.spec_path})" if orphan.spec_path else ""
+            out.write(f"  - {orphan.customer}{where}: {len(orphan.applied_steps)} steps applied\n")
+        out.write("\n")
+    customers = len(plan.customers)
+    summary = (
+        f"Plan: {plan.count('create')} to create, {plan.count('update')} to update, "
+        f"{plan.count('no-op')} unchanged across {customers} customer"
+        f"{'' if customers == 1 else 's'}."
+    )
+    if plan.changed:
+        summary += f" Estimate: {_hours(plan.estimate_hours)} of engineering."
+    else:
+        summary += " No changes."
+    out.write(paint(summary, "bold") + "\n")
+
+
+def _customer(customer: CustomerPlan, out: TextIO, paint: Paint, detail: bool) -> None:
+    head = (
+        f"{paint(customer.customer, 'bold')}  {customer.name}  "
+        f"({customer.tier}, {customer.application})  {customer.path}"
+    )
+    if not customer.changed and not detail:
+        out.write(f"{head}: {paint('no changes', 'dim')}\n")
+        return
+    counts = ", ".join(
+        f"{n} to {a}" if a != "no-op" else f"{n} unchanged"
+        for a in ("create", "update", "no-op")
+        if (n := customer.count(a))
+    )
+    out.write(f"{head}: {counts}\n")
+    for step in customer.steps:
+        if step.runs or detail:
+            _step(step, out, paint, detail)
+    sizing = customer.sizing
+    under = sizing.under
+    size_text = (
+        f"app cores {sizing.app_cores} (recommended {sizing.app_cores_recommended}), "
+        f"app servers {sizing.app_servers} (minimum {sizing.app_servers_minimum}), "
+        f"storage {sizing.storage_gb} GB (recommended {sizing.storage_gb_recommended} GB) "
+        f"for {sizing.seats} seats"
+    )
+    flag = paint(f"  UNDER: {', '.join(under)}", "red") if under else ""
+    out.write(f"    sizing: {size_text}{flag}\n")
+    c = customer.charges
+    charge = f"{money(c.monthly, c.currency)}/month"
+    if c.cycle == "annual":
+        charge += f", billed annually {money(c.annual, c.currency)}/year"
+    if detail:
+        charge += (
+            f" (base {money(c.base, c.currency)} + seats {money(c.seats, c.currency)}"
+            f" + bandwidth {money(c.bandwidth, c.currency)})"
+        )
+    out.write(f"    charges: {charge}\n")
+    if customer.estimate_hours:
+        out.write(f"    estimate: {_hours(customer.estimate_hours)} of engineering\n")
+    out.write("\n")
+
+
+def _step(step: StepPlan, out: TextIO, paint: Paint, detail: bool) -> None:
+    symbol, colour = _SYMBOL[step.action]
+    hours = f"  {_hours(step.hours)}" if step.hours else ""
+    out.write(
+        f"  {paint(symbol, colour)} {step.step:<12} {paint(step.action, colour):<8} "
+        f"{step.reason}{paint(hours, 'dim')}\n"
+    )
+    shown = step.changes if detail else step.changes[:_SHOWN_CHANGES]
+    for change in shown:
+        out.write(f"      {paint(change_line(change), _SYMBOL_COLOUR[change.op])}\n")
+    hidden = len(step.changes) - len(shown)
+    if hidden:
+        out.write(paint(f"      ... and {hidden} more (see --detail)\n", "dim"))
+
+
+_SYMBOL_COLOUR = {"+": "green", "-": "red", "~": "yellow"}

@@ -1,0 +1,1 @@
+"""The state: what was applied, per customer and step; runs; locks."""

@@ -1,0 +1,87 @@
+"""The state database's schema, its version, and the migrations between versions."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from asp_provision.errors import StateError
+
+SCHEMA_VERSION = 2
+
+_V1 = """
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+INSERT INTO meta (key, value) VALUES ('serial', '0');
+CREATE TABLE customers (
+    customer TEXT PRIMARY KEY,
+    spec_json TEXT NOT NULL,
+    updated_at REAL NOT NULL
+);
+CREATE TABLE steps (
+    customer TEXT NOT NULL,
+    step TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('applied', 'failed')),
+    input_hash TEXT,
+    updated_at REAL NOT NULL,
+    run_id TEXT,
+    PRIMARY KEY (customer, step)
+);
+CREATE TABLE runs (
+    run_id TEXT PRIMARY KEY,
+    command TEXT NOT NULL,
+    started_at REAL NOT NULL,
+    finished_at REAL,
+    outcome TEXT NOT NULL,
+    customers TEXT NOT NULL,
+    plan_json TEXT
+);
+"""
+
+# version 2: the inputs each step applied (for field-level diffs), failure messages,
+# where each spec came from, run log paths, and per-customer locks
+_V2 = """
+ALTER TABLE customers ADD COLUMN spec_path TEXT;
+ALTER TABLE steps ADD COLUMN inputs_json TEXT;
+ALTER TABLE steps ADD COLUMN message TEXT;
+ALTER TABLE runs ADD COLUMN log_path TEXT;
+CREATE INDEX runs_started ON runs (started_at);
+CREATE TABLE locks (
+    customer TEXT PRIMARY KEY,
+    run_id TEXT NOT NULL,
+    pid INTEGER NOT NULL,
+    host TEXT NOT NULL,
+    user TEXT NOT NULL,
+    started_at REAL NOT NULL
+);
+"""
+
+MIGRATIONS: dict[int, str] = {1: _V1, 2: _V2}
+"""The script that brings a database from version N-1 to N."""
+
+
+def migrate(conn: sqlite3.Connection, path: Path) -> None:
+    """Bring the database at ``conn`` to :data:`SCHEMA_VERSION`, one transaction per step."""
+    while True:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            # read inside the transaction: another process may have migrated meanwhile
+            version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+            if version > SCHEMA_VERSION:
+                raise StateError(
+                    f"the state database {path} has schema version {version}, newer than "
+                    f"this asp-provision understands ({SCHEMA_VERSION}); upgrade asp-provision"
+                )
+            tables = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+            if version == 0 and tables:
+                raise StateError(f"{path} is a SQLite database, but not an asp-provision state")
+            if version == SCHEMA_VERSION:
+                conn.execute("COMMIT")
+                return
+            for statement in MIGRATIONS[version + 1].split(";"):
+                if statement.strip():
+                    conn.execute(statement)
+            conn.execute(f"PRAGMA user_version = {version + 1}")
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise

@@ -1,0 +1,362 @@
+"""The state: a SQLite database of what was applied, per customer and step, and every run.
+
+The planner reads it through :class:`StateReader` (read-only; a missing file is an empty
+state). Only apply and destroy write, through :class:`StateStore`, one transaction per
+change, so a run killed at any instant leaves the database consistent.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from asp_provision.errors import StateError
+from asp_provision.state.schema import SCHEMA_VERSION, migrate
+
+
+@dataclass(frozen=True, slots=True)
+class StepState:
+    """What the state knows of one step of one customer."""
+
+    step: str
+    status: str  # applied | failed
+    input_hash: str | None  # of the inputs last applied successfully
+    inputs: Any  # those inputs, secrets as references only
+    updated_at: float
+    run_id: str | None
+    message: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerState:
+    """What the state knows of one customer."""
+
+    customer: str
+    spec: dict[str, Any]
+    spec_path: str | None
+    updated_at: float
+    steps: dict[str, StepState] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class RunRecord:
+    """One run of apply or destroy."""
+
+    run_id: str
+    command: str
+    started_at: float
+    finished_at: float | None
+    outcome: str  # running | succeeded | failed | interrupted
+    customers: list[str]
+    log_path: str | None
+    plan: dict[str, Any] | None
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """Everything the planner needs, read in one consistent transaction."""
+
+    serial: int
+    customers: dict[str, CustomerState]
+    last_runs: dict[str, RunRecord]
+
+
+def _connect(path: Path, readonly: bool) -> sqlite3.Connection:
+    try:
+        if readonly:
+            conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10)
+        else:
+            conn = sqlite3.connect(path, timeout=10, isolation_level=None)
+        conn.execute("PRAGMA busy_timeout = 10000")
+        return conn
+    except sqlite3.Error as exc:
+        raise _state_error(path, exc) from None
+
+
+def _state_error(path: Path, exc: sqlite3.Error) -> StateError:
+    return StateError(
+        f"the state database {path} cannot be read ({exc}); it was left as it is: "
+        "restore it from a backup or move it aside to start from an empty state"
+    )
+
+
+class StateReader:
+    """Read-only access to the state; a missing database reads as empty."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def snapshot(self) -> Snapshot:
+        """Read the whole state in one transaction (a fixed number of queries)."""
+        if not self.path.exists():
+            return Snapshot(0, {}, {})
+        conn = _connect(self.path, readonly=True)
+        try:
+            conn.execute("BEGIN")
+            version = _user_version(conn)
+            if version == 0:
+                return Snapshot(0, {}, {})
+            if version != SCHEMA_VERSION:
+                # an older schema is migrated by the next write; read it through a copy
+                conn.close()
+                return self._migrated_copy()
+            return _read_snapshot(conn)
+        except sqlite3.Error as exc:
+            raise _state_error(self.path, exc) from None
+        finally:
+            conn.close()
+
+    def _migrated_copy(self) -> Snapshot:
+        source = _connect(self.path, readonly=True)
+        memory = sqlite3.connect(":memory:", isolation_level=None)
+        try:
+            source.backup(memory)
+            migrate(memory, self.path)
+            return _read_snapshot(memory)
+        except sqlite3.Error as exc:
+            raise _state_error(self.path, exc) from None
+        finally:
+            source.close()
+            memory.close()
+
+    def serial(self) -> int:
+        """The serial number, which changes on every write (0 for no state)."""
+        if not self.path.exists():
+            return 0
+        conn = _connect(self.path, readonly=True)
+        try:
+            if _user_version(conn) == 0:
+                return 0
+            row = conn.execute("SELECT value FROM meta WHERE key = 'serial'").fetchone()
+            return int(row[0]) if row else 0
+        except sqlite3.Error as exc:
+            raise _state_error(self.path, exc) from None
+        finally:
+            conn.close()
+
+    def runs(self, limit: int = 50) -> list[RunRecord]:
+        """The latest runs, newest first."""
+        if not self.path.exists():
+            return []
+        conn = _connect(self.path, readonly=True)
+        try:
+            if _user_version(conn) == 0:
+                return []
+            rows = conn.execute(
+                "SELECT run_id, command, started_at, finished_at, outcome, customers, "
+                "log_path, plan_json FROM runs ORDER BY started_at DESC LIMIT ?",
+                (limit,),
+            ).fetchall()
+            return [_run(row) for row in rows]
+        except sqlite3.Error as exc:
+            raise _state_error(self.path, exc) from None
+        finally:
+            conn.close()
+
+
+def _user_version(conn: sqlite3.Connection) -> int:
+    return int(conn.execute("PRAGMA user_version").fetchone()[0])
+
+
+def _run(row: Any) -> RunRecord:
+    return RunRecord(
+        run_id=row[0],
+        command=row[1],
+        started_at=row[2],
+        finished_at=row[3],
+        outcome=row[4],
+        customers=json.loads(row[5]),
+        log_path=row[6],
+        plan=json.loads(row[7]) if row[7] else None,
+    )
+
+
+def _read_snapshot(conn: sqlite3.Connection) -> Snapshot:
+    serial_row = conn.execute("SELECT value FROM meta WHERE key = 'serial'").fetchone()
+    steps: dict[str, dict[str, StepState]] = {}
+    for row in conn.execute(
+        "SELECT customer, step, status, input_hash, inputs_json, updated_at, run_id, message "
+        "FROM steps"
+    ):
+        steps.setdefault(row[0], {})[row[1]] = StepState(
+            step=row[1],
+            status=row[2],
+            input_hash=row[3],
+            inputs=json.loads(row[4]) if row[4] else None,
+            updated_at=row[5],
+            run_id=row[6],
+            message=row[7],
+        )
+    customers = {
+        row[0]: CustomerState(
+            customer=row[0],
+            spec=json.loads(row[1]),
+            spec_path=row[2],
+            updated_at=row[3],
+            steps=steps.get(row[0], {}),
+        )
+        for row in conn.execute("SELECT customer, spec_json, spec_path, updated_at FROM customers")
+    }
+    last_runs: dict[str, RunRecord] = {}
+    for row in conn.execute(
+        "SELECT run_id, command, started_at, finished_at, outcome, customers, log_path, "
+        "NULL FROM runs ORDER BY started_at"
+    ):
+        run = _run(row)
+        for customer in run.customers:
+            last_runs[customer] = run
+    return Snapshot(int(serial_row[0]) if serial_row else 0, customers, last_runs)
+
+
+class StateStore(StateReader):
+    """Read and write access; creates and migrates the database on first write."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path)
+        self._conn: sqlite3.Connection | None = None
+
+    def open(self) -> StateStore:
+        """Create or migrate the database; idempotent."""
+        if self._conn is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            conn = _connect(self.path, readonly=False)
+            try:
+                conn.execute("PRAGMA journal_mode = WAL")
+                conn.execute("PRAGMA synchronous = NORMAL")
+                migrate(conn, self.path)
+            except sqlite3.Error as exc:
+                conn.close()
+                raise _state_error(self.path, exc) from None
+            self._conn = conn
+        return self
+
+    def close(self) -> None:
+        """Close the connection."""
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    def __enter__(self) -> StateStore:
+        return self.open()
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction that also moves the serial on."""
+        conn = self.open()._conn
+        assert conn is not None
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            yield conn
+            conn.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'serial'")
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+
+    def begin_run(
+        self,
+        run_id: str,
+        command: str,
+        customers: list[str],
+        log_path: str,
+        plan: dict[str, Any] | None,
+    ) -> None:
+        """Record that a run started."""
+        with self.transaction() as conn:
+            conn.execute(
+                "INSERT INTO runs (run_id, command, started_at, outcome, customers, log_path, "
+                "plan_json) VALUES (?, ?, ?, 'running', ?, ?, ?)",
+                (
+                    run_id,
+                    command,
+                    time.time(),
+                    json.dumps(customers),
+                    log_path,
+                    json.dumps(plan) if plan is not None else None,
+                ),
+            )
+
+    def finish_run(self, run_id: str, outcome: str) -> None:
+        """Record how a run ended."""
+        with self.transaction() as conn:
+            conn.execute(
+                "UPDATE runs SET finished_at = ?, outcome = ? WHERE run_id = ?",
+                (time.time(), outcome, run_id),
+            )
+
+    def record_spec(self, customer: str, spec: dict[str, Any], spec_path: str | None) -> None:
+        """Remember the spec being applied to ``customer`` (secrets as references only)."""
+        with self.transaction() as conn:
+            conn.execute(
+                "INSERT INTO customers (customer, spec_json, spec_path, updated_at) "
+                "VALUES (?, ?, ?, ?) ON CONFLICT(customer) DO UPDATE SET "
+                "spec_json = excluded.spec_json, spec_path = excluded.spec_path, "
+                "updated_at = excluded.updated_at",
+                (customer, json.dumps(spec, sort_keys=True), spec_path, time.time()),
+            )
+
+    def record_step(
+        self,
+        customer: str,
+        step: str,
+        run_id: str,
+        *,
+        succeeded: bool,
+        input_hash: str | None = None,
+        inputs: Any = None,
+        message: str | None = None,
+    ) -> None:
+        """Record one step's outcome; a failure keeps what was last applied."""
+        with self.transaction() as conn:
+            if succeeded:
+                conn.execute(
+                    "INSERT INTO steps (customer, step, status, input_hash, inputs_json, "
+                    "updated_at, run_id, message) VALUES (?, ?, 'applied', ?, ?, ?, ?, NULL) "
+                    "ON CONFLICT(customer, step) DO UPDATE SET status = 'applied', "
+                    "input_hash = excluded.input_hash, inputs_json = excluded.inputs_json, "
+                    "updated_at = excluded.updated_at, run_id = excluded.run_id, message = NULL",
+                    (
+                        customer,
+                        step,
+                        input_hash,
+                        json.dumps(inputs, sort_keys=True),
+                        time.time(),
+                        run_id,
+                    ),
+                )
+            else:
+                conn.execute(
+                    "INSERT INTO steps (customer, step, status, updated_at, run_id, message) "
+                    "VALUES (?, ?, 'failed', ?, ?, ?) ON CONFLICT(customer, step) DO UPDATE SET "
+                    "status = 'failed', updated_at = excluded.updated_at, "
+                    "run_id = excluded.run_id, message = excluded.message",
+                    (customer, step, time.time(), run_id, message),
+                )
+
+    def forget_step(self, customer: str, step: str) -> None:
+        """Remove a step after its teardown succeeded."""
+        with self.transaction() as conn:
+            conn.execute("DELETE FROM steps WHERE customer = ? AND step = ?", (customer, step))
+
+    def forget_customer(self, customer: str) -> None:
+        """Remove a customer once offboarded (its runs are kept)."""
+        with self.transaction() as conn:
+            conn.execute("DELETE FROM steps WHERE customer = ?", (customer,))
+            conn.execute("DELETE FROM customers WHERE customer = ?", (customer,))
+
+    @property
+    def connection(self) -> sqlite3.Connection:
+        """The open connection (for the lock table, which lives in the same file)."""
+        conn = self.open()._conn
+        assert conn is not None
+        return conn
