@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from asp_provision.config import Workspace
-from asp_provision.errors import SpecsInvalid
+from asp_provision.errors import SpecsInvalid, StalePlanError, UsageError, UserError
 from asp_provision.spec.batch import (
     DuplicateCustomers,
     FileReport,
@@ -25,6 +25,7 @@ from asp_provision.spec.batch import (
 if TYPE_CHECKING:
     from asp_provision.plan.model import Plan
     from asp_provision.plan.planner import Desired
+    from asp_provision.run.apply import Progress, Runner, RunResult
     from asp_provision.spec.catalog import Catalog
     from asp_provision.state.store import Snapshot, StateReader
 
@@ -86,14 +87,121 @@ class Service:
             raise SpecsInvalid(report)
         return Loaded(report, desired)
 
-    def plan(self, paths: list[Path]) -> PlanResult:
-        """Diff the specs against the state: steps, changes, estimate, sizing, charges."""
+    def plan(
+        self,
+        paths: list[Path],
+        only: set[str] | None = None,
+        exclude: set[str] | None = None,
+        refresh: Progress | None = None,
+    ) -> PlanResult:
+        """Diff the specs against the state: steps, changes, estimate, sizing, charges.
+
+        With ``refresh``, applied steps are first run in check mode and any that would
+        change something is planned as drifted.
+        """
         from asp_provision.plan.planner import make_plan
+        from asp_provision.plan.select import select_steps
 
         loaded = self.desired(paths)
         snapshot = self.state_reader().snapshot()
         plan = make_plan(loaded.desired, snapshot, self.catalog, self.catalog_hash())
-        return PlanResult(plan, loaded.report, snapshot)
+        drift: RunResult | None = None
+        if refresh is not None:
+            plan, drift = self._refresh(plan, loaded, refresh)
+        if only or exclude:
+            plan = select_steps(plan, only, exclude or set())
+        return PlanResult(plan, loaded.report, snapshot, drift)
+
+    def _refresh(self, plan: Plan, loaded: Loaded, progress: Progress) -> tuple[Plan, RunResult]:
+        from asp_provision.plan.select import check_applied, with_drift
+
+        probe = check_applied(plan)
+        result = self.runner(progress).apply(
+            probe,
+            {d.subscription.customer: d for d in loaded.desired},
+            check=True,
+            forks=self.workspace.settings.forks,
+        )
+        drift = {c: r.drift for c, r in result.customers.items() if r.drift}
+        failed: dict[str, tuple[str | None, str | None]] = {
+            c: (r.failed, r.message) for c, r in result.customers.items() if r.failed
+        }
+        return with_drift(plan, drift, failed), result
+
+    def runner(self, progress: Progress) -> Runner:
+        """The runner for this workspace."""
+        from asp_provision.run.apply import Runner
+
+        return Runner(self.workspace, self.catalog, progress)
+
+    def saved_plan(self, path: Path) -> tuple[Plan, list[Desired]]:
+        """Load a plan saved by ``plan --out``; refuse it if anything changed since."""
+        from pydantic import ValidationError
+
+        from asp_provision.plan.model import Plan
+
+        try:
+            plan = Plan.model_validate_json(path.read_bytes())
+        except OSError as exc:
+            raise UsageError(f"cannot read plan {path}: {exc.strerror}") from None
+        except ValidationError as exc:
+            raise UserError(
+                f"{path} is not a plan saved by `asp-provision plan --out`: "
+                f"{exc.errors()[0]['msg']}"
+            ) from None
+        if plan.state_serial != self.state_reader().serial():
+            raise StalePlanError(
+                f"stale plan {path}: the state changed since it was made; run plan again"
+            )
+        if plan.catalog_hash != self.catalog_hash():
+            raise StalePlanError(
+                f"stale plan {path}: the catalog changed since it was made; run plan again"
+            )
+        for customer in plan.customers:
+            try:
+                content = hashlib.sha256(Path(customer.path).read_bytes()).hexdigest()
+            except OSError:
+                content = ""
+            if content != customer.content_hash:
+                raise StalePlanError(
+                    f"stale plan {path}: {customer.path} changed since it was made; run plan again"
+                )
+        loaded = self.desired([Path(c.path) for c in plan.customers]) if plan.customers else None
+        return plan, loaded.desired if loaded else []
+
+    def apply(
+        self,
+        plan: Plan,
+        desired: list[Desired],
+        progress: Progress,
+        check: bool = False,
+        parallel: int | None = None,
+    ) -> RunResult:
+        """Run the plan's steps through Ansible; record each finished step (unless check)."""
+        runner = self.runner(progress)
+        forks = parallel or self.workspace.settings.forks
+        by_customer = {d.subscription.customer: d for d in desired}
+        return runner.apply(plan, by_customer, check=check, forks=forks)
+
+    def destroy(self, customer: str, progress: Progress, parallel: int | None = None) -> RunResult:
+        """Offboard ``customer``: teardown of its applied steps in reverse order."""
+        from pydantic import ValidationError
+
+        from asp_provision.plan.planner import Desired
+        from asp_provision.spec.models import Subscription
+
+        snapshot = self.state_reader().snapshot()
+        recorded = snapshot.customers.get(customer)
+        if recorded is None:
+            known = ", ".join(sorted(snapshot.customers)) or "none"
+            raise UsageError(f"customer {customer} is not in the state (applied: {known})")
+        try:
+            sub = Subscription.model_validate(recorded.spec)
+        except ValidationError as exc:
+            raise UserError(f"the recorded spec of {customer} cannot be read: {exc}") from None
+        item = Desired(recorded.spec_path or "<state>", "", sub)
+        forks = parallel or self.workspace.settings.forks
+        return self.runner(progress).destroy(customer, item, list(recorded.steps), forks)
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +219,7 @@ class PlanResult:
     plan: Plan
     report: ValidationReport
     snapshot: Snapshot
+    refresh: RunResult | None = None
 
 
 def _relative(path: Path) -> Path:

@@ -53,7 +53,16 @@ def digest(value: Any) -> str:
 
 
 def _shown(path: str, value: Any) -> Any:
-    return SECRET_SHOWN if path in _SECRETS and value is not None else value
+    """``value`` with every secret at or below ``path`` replaced by ``(secret)``."""
+    if value is None:
+        return None
+    if path in _SECRETS:
+        return SECRET_SHOWN
+    if isinstance(value, dict):
+        return {key: _shown(f"{path}.{key}", item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_shown(path, item) for item in value]
+    return value
 
 
 def _label(path: str) -> str:

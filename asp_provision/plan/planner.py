@@ -136,21 +136,19 @@ def _verify_plan(
     catalog: Catalog,
     counts: dict[Unit, float],
 ) -> StepPlan:
-    input_hash = digest(step_inputs(doc, STEPS[VERIFY]))
+    inputs = step_inputs(doc, STEPS[VERIFY])
+    input_hash = digest(inputs)
     before = recorded.steps.get(VERIFY) if recorded else None
-    running = [s.step for s in steps if s.runs]
-    if running:
-        action = "update" if before is not None and before.input_hash else "create"
-        reason = "runs after every change"
-    elif before is None or before.status == "failed" or before.input_hash is None:
-        action = "create" if before is None or before.input_hash is None else "update"
-        reason = "never applied" if before is None else f"failed last time (run {before.run_id})"
+    if any(s.runs for s in steps):
+        plan = StepPlan(
+            step=VERIFY,
+            action="update" if before is not None and before.input_hash else "create",
+            reason="runs after every change",
+            input_hash=input_hash,
+        )
     else:
-        return StepPlan(step=VERIFY, action="no-op", reason="unchanged", input_hash=input_hash)
-    return StepPlan(
-        step=VERIFY,
-        action=action,
-        reason=reason,
-        input_hash=input_hash,
-        hours=cost.step_hours(sub, catalog, VERIFY, counts),
-    )
+        # verify reads everything: a field no other step reads (onboarding) still counts
+        plan = _step_plan(VERIFY, inputs, input_hash, before)
+    if not plan.runs:
+        return plan
+    return plan.model_copy(update={"hours": cost.step_hours(sub, catalog, VERIFY, counts)})

@@ -8,7 +8,6 @@ booleans or numbers are remembered for a "quote it" message later.
 
 from __future__ import annotations
 
-import codecs
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -96,12 +95,12 @@ def read_text(path: Path, doc: Document) -> str | None:
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        line = raw.count(b"\n", 0, exc.start) + 1
-        line_start = raw.rfind(b"\n", 0, exc.start) + 1
-        if line_start == 0 and raw.startswith(codecs.BOM_UTF8):
-            line_start = len(codecs.BOM_UTF8)
+        # exc.start counts from after the BOM, when there is one: use exc.object
+        data, bad = bytes(exc.object), exc.start
+        line = data.count(b"\n", 0, bad) + 1
+        line_start = data.rfind(b"\n", 0, bad) + 1
         # the bytes before the bad one are valid: count characters, as YAML marks do
-        column = len(raw[line_start : exc.start].decode("utf-8")) + 1
+        column = len(data[line_start:bad].decode("utf-8")) + 1
         doc.diagnostics.append(
             Diagnostic(
                 "error",
@@ -109,7 +108,7 @@ def read_text(path: Path, doc: Document) -> str | None:
                 (),
                 line,
                 column,
-                f"invalid UTF-8 (byte 0x{raw[exc.start]:02x}); save the file as UTF-8",
+                f"invalid UTF-8 (byte 0x{data[bad]:02x}); save the file as UTF-8",
             )
         )
         return None

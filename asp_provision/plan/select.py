@@ -1,0 +1,101 @@
+"""Narrowing a plan (``--only``/``--exclude``) and folding drift found by ``--refresh`` into it."""
+
+from __future__ import annotations
+
+from asp_provision.errors import UsageError
+from asp_provision.plan.dag import closure
+from asp_provision.plan.model import CustomerPlan, Plan, StepPlan
+from asp_provision.plan.steps import DEPENDENCIES, STEPS, VERIFY
+
+LEFT_OUT = "left out by --only/--exclude"
+
+
+def _rebuild(customer: CustomerPlan, steps: list[StepPlan]) -> CustomerPlan:
+    return customer.model_copy(
+        update={"steps": steps, "estimate_hours": round(sum(s.hours for s in steps), 2)}
+    )
+
+
+def select_steps(plan: Plan, only: set[str] | None, exclude: set[str]) -> Plan:
+    """Keep only the chosen steps running; refuse when a left-out step blocks a chosen one."""
+    unknown = sorted(s for s in (only or set()) | exclude if s not in STEPS)
+    if unknown:
+        raise UsageError(f"unknown step {', '.join(unknown)}; steps are {', '.join(STEPS)}")
+    chosen = set(only) if only else set(STEPS)
+    chosen -= exclude
+    customers = []
+    for customer in plan.customers:
+        actions = {s.step: s for s in customer.steps}
+        for step in sorted(chosen - {VERIFY}, key=list(STEPS).index):
+            if not actions[step].runs:
+                continue
+            for dep in sorted(closure(DEPENDENCIES, {step}) - {step}, key=list(STEPS).index):
+                if actions[dep].runs and dep not in chosen:
+                    raise UsageError(
+                        f"{customer.customer}: {step} needs {dep}, which is planned to "
+                        f"{actions[dep].action} ({actions[dep].reason}) but left out; "
+                        f"add it (--only {dep}) or drop --only/--exclude"
+                    )
+        steps = []
+        for s in customer.steps:
+            if s.step == VERIFY:
+                continue
+            keep = s.step in chosen or not s.runs
+            steps.append(s if keep else _no_op(s))
+        verify = actions[VERIFY]
+        others_run = any(s.runs for s in steps)
+        if VERIFY not in chosen or not (others_run or (only and VERIFY in only)):
+            verify = _no_op(verify) if verify.runs else verify
+        steps.append(verify)
+        customers.append(_rebuild(customer, steps))
+    return plan.model_copy(update={"customers": customers})
+
+
+def _no_op(step: StepPlan) -> StepPlan:
+    return StepPlan(step=step.step, action="no-op", reason=LEFT_OUT, input_hash=step.input_hash)
+
+
+def check_applied(plan: Plan) -> Plan:
+    """A plan that runs, in check mode, every step already applied and unchanged."""
+    customers = []
+    for customer in plan.customers:
+        steps = [
+            s.model_copy(update={"action": "update", "reason": "refresh"})
+            if s.action == "no-op" and s.step != VERIFY
+            else _no_op(s)
+            for s in customer.steps
+        ]
+        customers.append(customer.model_copy(update={"steps": steps}))
+    return plan.model_copy(update={"customers": customers})
+
+
+def with_drift(
+    plan: Plan,
+    drift: dict[str, dict[str, list[str]]],
+    failed: dict[str, tuple[str | None, str | None]],
+) -> Plan:
+    """``plan`` with each drifted step planned as an update, and verify after it."""
+    customers = []
+    for customer in plan.customers:
+        found = drift.get(customer.customer, {})
+        broken = failed.get(customer.customer)
+        steps = []
+        for s in customer.steps:
+            if s.step in found:
+                tasks = found[s.step]
+                reason = (
+                    f"drifted: {len(tasks)} task{'s' if len(tasks) != 1 else ''} would "
+                    f"change ({'; '.join(tasks)})"
+                )
+                s = s.model_copy(update={"action": "update", "reason": reason})
+            elif broken and broken[0] == s.step and not s.runs:
+                s = s.model_copy(
+                    update={"action": "update", "reason": f"check failed: {broken[1]}"}
+                )
+            steps.append(s)
+        if any(s.runs for s in steps[:-1]) and not steps[-1].runs:
+            steps[-1] = steps[-1].model_copy(
+                update={"action": "update", "reason": "runs after every change"}
+            )
+        customers.append(_rebuild(customer, steps))
+    return plan.model_copy(update={"customers": customers})

@@ -1,0 +1,1 @@
+"""Running the steps' playbooks: inventory, secrets, the executor over ansible-runner."""

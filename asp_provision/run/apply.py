@@ -1,0 +1,322 @@
+"""Apply a plan (or tear customers down): locks, one Ansible run, state as it happens."""
+
+from __future__ import annotations
+
+import secrets as random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from asp_provision.config import Workspace
+from asp_provision.plan.diff import SECRET_SHOWN, effective_document, step_inputs
+from asp_provision.plan.model import Plan
+from asp_provision.plan.planner import Desired
+from asp_provision.plan.steps import STEPS
+from asp_provision.run import secrets
+from asp_provision.run.events import Event, StepFinished, TaskResult
+from asp_provision.run.executor import Executor, RunOutcome, RunRequest
+from asp_provision.run.inventory import Host
+from asp_provision.spec.catalog import Catalog
+from asp_provision.spec.models import Subscription, secret_paths
+from asp_provision.state import locks
+from asp_provision.state.store import StateStore
+
+
+class Progress(Protocol):
+    """What a run tells the person watching it."""
+
+    def start(self, customers: dict[str, list[str]], run_id: str) -> None:
+        """The run begins: each customer with the steps it will run."""
+
+    def event(self, event: Event) -> None:
+        """Something happened."""
+
+    def tick(self) -> None:
+        """Time passed (for elapsed-time displays)."""
+
+    def stop(self) -> None:
+        """The run is over."""
+
+
+class NoProgress:
+    """Shows nothing."""
+
+    def start(self, customers: dict[str, list[str]], run_id: str) -> None:
+        """Nothing to show."""
+
+    def event(self, event: Event) -> None:
+        """Nothing to show."""
+
+    def tick(self) -> None:
+        """Nothing to show."""
+
+    def stop(self) -> None:
+        """Nothing to show."""
+
+
+@dataclass(slots=True)
+class CustomerRun:
+    """What one customer's steps did in a run."""
+
+    customer: str
+    planned: list[str]
+    ok: list[str] = field(default_factory=list)
+    failed: str | None = None
+    task: str | None = None
+    message: str | None = None
+    changed: int = 0
+    seconds: float = 0.0
+    drift: dict[str, list[str]] = field(default_factory=dict)
+
+    @property
+    def status(self) -> str:
+        """Succeeded | failed | incomplete."""
+        if self.failed:
+            return "failed"
+        return "succeeded" if len(self.ok) == len(self.planned) else "incomplete"
+
+
+@dataclass(slots=True)
+class RunResult:
+    """The outcome of apply, destroy or a check run."""
+
+    run_id: str
+    log_dir: Path
+    outcome: str  # succeeded | failed | interrupted | error | nothing-to-do
+    customers: dict[str, CustomerRun]
+    message: str | None = None
+    seconds: float = 0.0
+    check: bool = False
+
+    @property
+    def exit_code(self) -> int:
+        """0 succeeded, 1 failed, 130 interrupted."""
+        return {"succeeded": 0, "nothing-to-do": 0, "interrupted": 130}.get(self.outcome, 1)
+
+
+def new_run_id() -> str:
+    """A sortable, unique run id: 20261124T093000-1a2b."""
+    return time.strftime("%Y%m%dT%H%M%S") + "-" + random.token_hex(2)
+
+
+def _secret_fields(sub: Subscription) -> dict[str, tuple[str, str]]:
+    """Name -> (field, reference) for each secret the spec references."""
+    out: dict[str, tuple[str, str]] = {}
+    doc = sub.model_dump(by_alias=True, exclude_none=True)
+    for path in secret_paths():
+        node: Any = doc
+        for part in path:
+            node = node.get(part) if isinstance(node, dict) else None
+        if isinstance(node, str):
+            out["_".join(path[-2:])] = (".".join(path), node)
+    return out
+
+
+def _redacted(doc: dict[str, Any]) -> dict[str, Any]:
+    """The effective document with secret references replaced for the playbooks."""
+    for path in secret_paths():
+        node: Any = doc
+        for part in path[:-1]:
+            node = node.get(part) if isinstance(node, dict) else None
+        if isinstance(node, dict) and path[-1] in node:
+            node[path[-1]] = SECRET_SHOWN
+    return doc
+
+
+class Runner:
+    """Runs plans and teardowns for one workspace, recording the state as it goes."""
+
+    def __init__(self, workspace: Workspace, catalog: Catalog, progress: Progress) -> None:
+        self.workspace = workspace
+        self.catalog = catalog
+        self.progress = progress
+        settings = workspace.settings
+        self.playbooks = workspace.path(settings.playbooks)
+        self.site = workspace.path(settings.site)
+        self.runs = workspace.path(settings.runs)
+
+    def host(self, item: Desired, steps: list[str], with_secrets: bool) -> Host:
+        """The inventory host of one customer."""
+        sub = item.subscription
+        doc = _redacted(effective_document(sub, self.catalog))
+        resolved: dict[str, str] = {}
+        if with_secrets:
+            base = Path(item.path).parent
+            refs = _secret_fields(sub)
+            for name, (where, ref) in refs.items():
+                resolved[name] = secrets.resolve(ref, f"{item.path}: {where}", base)
+        from asp_provision.plan import cost
+
+        return Host(
+            customer=sub.customer,
+            site=self.site / sub.customer,
+            document=doc,
+            tier_name=sub.spec.tier,
+            tier=self.catalog.tiers[sub.spec.tier],
+            charges=cost.charges(sub, self.catalog),
+            steps=steps,
+            secrets=resolved,
+        )
+
+    def apply(self, plan: Plan, desired: dict[str, Desired], check: bool, forks: int) -> RunResult:
+        """Run every step the plan says will run; record each as it finishes (not in check)."""
+        run_id = new_run_id()
+        log_dir = self.runs / run_id
+        todo = {c.customer: [s.step for s in c.steps if s.runs] for c in plan.customers}
+        todo = {c: steps for c, steps in todo.items() if steps}
+        if not todo:
+            return RunResult(run_id, log_dir, "nothing-to-do", {}, check=check)
+        hosts = [self.host(desired[c], steps, with_secrets=True) for c, steps in todo.items()]
+        # resolved: no child process needs (or may record) the variables any more
+        secrets.forget_environment(
+            [ref for c in todo for _, ref in _secret_fields(desired[c].subscription).values()]
+        )
+        inputs = {c: effective_document(desired[c].subscription, self.catalog) for c in todo}
+        hashes = {c.customer: {s.step: s.input_hash for s in c.steps} for c in plan.customers}
+        order = [s for s in STEPS if any(s in steps for steps in todo.values())]
+        request = RunRequest(
+            hosts=hosts,
+            steps=order,
+            playbooks=self.playbooks,
+            log_dir=log_dir,
+            check=check,
+            forks=forks,
+            mitogen=self.workspace.settings.mitogen,
+        )
+        results = {c: CustomerRun(c, steps) for c, steps in todo.items()}
+        if check:
+            return self._execute(request, run_id, results, None, None)
+        store = StateStore(self.workspace.state_path).open()
+        try:
+            locks.acquire(store, list(todo), run_id)
+            try:
+                store.begin_run(
+                    run_id, "apply", list(todo), str(log_dir), plan.model_dump(mode="json")
+                )
+                for customer in todo:
+                    item = desired[customer]
+                    store.record_spec(
+                        customer,
+                        item.subscription.model_dump(mode="json", by_alias=True, exclude_none=True),
+                        item.path,
+                    )
+
+                def record(event: StepFinished) -> None:
+                    if event.ok:
+                        store.record_step(
+                            event.customer,
+                            event.step,
+                            run_id,
+                            succeeded=True,
+                            input_hash=hashes[event.customer][event.step],
+                            inputs=step_inputs(inputs[event.customer], STEPS[event.step]),
+                        )
+                    else:
+                        store.record_step(
+                            event.customer,
+                            event.step,
+                            run_id,
+                            succeeded=False,
+                            message=f"{event.task}: {event.message}",
+                        )
+
+                result = self._execute(request, run_id, results, record, store)
+            finally:
+                locks.release(store, run_id)
+        finally:
+            store.close()
+        return result
+
+    def destroy(
+        self, customer: str, recorded: Desired, applied: list[str], forks: int
+    ) -> RunResult:
+        """Tear ``customer`` down: the applied steps' teardowns in reverse order."""
+        run_id = new_run_id()
+        log_dir = self.runs / run_id
+        order = [s for s in reversed(list(STEPS)) if s in applied]
+        host = self.host(recorded, order, with_secrets=False)
+        request = RunRequest(
+            hosts=[host],
+            steps=order,
+            playbooks=self.playbooks,
+            log_dir=log_dir,
+            teardown=True,
+            forks=forks,
+            mitogen=self.workspace.settings.mitogen,
+        )
+        results = {customer: CustomerRun(customer, order)}
+        store = StateStore(self.workspace.state_path).open()
+        try:
+            locks.acquire(store, [customer], run_id)
+            try:
+                store.begin_run(run_id, "destroy", [customer], str(log_dir), None)
+
+                def record(event: StepFinished) -> None:
+                    if event.ok:
+                        store.forget_step(event.customer, event.step)
+                    else:
+                        store.record_step(
+                            event.customer,
+                            event.step,
+                            run_id,
+                            succeeded=False,
+                            message=f"teardown: {event.task}: {event.message}",
+                        )
+
+                result = self._execute(request, run_id, results, record, store)
+                if result.outcome == "succeeded":
+                    store.forget_customer(customer)
+            finally:
+                locks.release(store, run_id)
+        finally:
+            store.close()
+        return result
+
+    def _execute(
+        self,
+        request: RunRequest,
+        run_id: str,
+        results: dict[str, CustomerRun],
+        record: Callable[[StepFinished], None] | None,
+        store: StateStore | None,
+    ) -> RunResult:
+        def on_event(event: Event) -> None:
+            if isinstance(event, StepFinished):
+                run = results[event.customer]
+                run.seconds += event.seconds
+                run.changed += event.changed
+                if event.ok:
+                    run.ok.append(event.step)
+                else:
+                    run.failed, run.task, run.message = event.step, event.task, event.message
+                if record is not None:
+                    record(event)
+            elif isinstance(event, TaskResult) and request.check and event.status == "changed":
+                results[event.customer].drift.setdefault(event.step, []).append(event.task)
+            self.progress.event(event)
+
+        self.progress.start({c: r.planned for c, r in results.items()}, run_id)
+        outcome: RunOutcome | None = None
+        try:
+            outcome = Executor(on_event, self.progress.tick).run(request)
+        finally:
+            self.progress.stop()
+            if store is not None:
+                store.finish_run(run_id, _outcome_name(outcome))
+        return RunResult(
+            run_id=run_id,
+            log_dir=request.log_dir,
+            outcome=_outcome_name(outcome),
+            customers=results,
+            message=outcome.message,
+            seconds=outcome.seconds,
+            check=request.check,
+        )
+
+
+def _outcome_name(outcome: RunOutcome | None) -> str:
+    if outcome is None:
+        return "error"
+    return {"successful": "succeeded"}.get(outcome.status, outcome.status)

@@ -1,0 +1,347 @@
+"""The executor: one ansible-runner run for every customer and step of a plan.
+
+This is the only module that imports ansible_runner. Its events arrive on the runner's
+thread; they are queued and handled on the caller's thread, which also keeps the
+state database on one thread. Ctrl-C is forwarded to the ansible-playbook process
+itself: ansible-runner's own cancel stops only its process group, and ansible-core's
+workers would finish the task in flight.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import queue
+import shutil
+import signal
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+from asp_provision.errors import Interrupted
+from asp_provision.run.events import (
+    Event,
+    RunStarted,
+    StepFinished,
+    StepStarted,
+    TaskResult,
+    TaskStarted,
+)
+from asp_provision.run.inventory import Host, build_inventory, group
+
+MARKER = "asp-provision step "
+"""Name prefix of the empty play that opens each step in the generated playbook."""
+
+_POLL = 0.05
+_STOP_GRACE = 20.0
+
+
+@dataclass(frozen=True, slots=True)
+class RunRequest:
+    """Everything one run needs."""
+
+    hosts: list[Host]
+    steps: list[str]  # in the order they run
+    playbooks: Path
+    log_dir: Path
+    teardown: bool = False
+    check: bool = False
+    forks: int = 5
+    mitogen: bool = True
+
+
+@dataclass(slots=True)
+class RunOutcome:
+    """How a run ended."""
+
+    status: str  # successful | failed | interrupted | error
+    rc: int | None
+    message: str | None = None
+    seconds: float = 0.0
+    failed_hosts: set[str] = field(default_factory=set)
+
+
+def mitogen_strategy_dir() -> str | None:
+    """Where mitogen's strategy plugins are, or None when mitogen is not installed."""
+    try:
+        import ansible_mitogen
+    except ImportError:
+        return None
+    return str(Path(ansible_mitogen.__file__).parent / "plugins" / "strategy")
+
+
+def wrapper_playbook(request: RunRequest) -> list[dict[str, Any]]:
+    """The generated playbook: for each step, a marker play, then the step's playbook."""
+    plays: list[dict[str, Any]] = []
+    for step in request.steps:
+        name = f"teardown/{step}.yml" if request.teardown else f"{step}.yml"
+        plays.append(
+            {"name": MARKER + step, "hosts": group(step), "gather_facts": False, "tasks": []}
+        )
+        plays.append({"ansible.builtin.import_playbook": str(request.playbooks / name)})
+    return plays
+
+
+def _environment(request: RunRequest, private: Path) -> dict[str, str]:
+    bindir = str(Path(sys.executable).parent)
+    env = {
+        "PATH": bindir + os.pathsep + os.environ.get("PATH", ""),
+        "ANSIBLE_LIBRARY": str(request.playbooks / "library"),
+        "ANSIBLE_RETRY_FILES_ENABLED": "False",
+        "ANSIBLE_HOST_KEY_CHECKING": "False",
+        "ANSIBLE_NOCOLOR": "True",
+        "ANSIBLE_LOCAL_TEMP": str(private / "tmp"),
+        "ANSIBLE_REMOTE_TEMP": str(private / "tmp"),
+        "ANSIBLE_LOCALHOST_WARNING": "False",
+        "ANSIBLE_INVENTORY_UNPARSED_WARNING": "False",
+    }
+    strategy = mitogen_strategy_dir() if request.mitogen else None
+    if strategy:
+        env["ANSIBLE_STRATEGY_PLUGINS"] = strategy
+        env["ANSIBLE_STRATEGY"] = "mitogen_linear"
+    return env
+
+
+class _Tracker:
+    """Turns ansible-runner events into ours, finding where each step ends per customer."""
+
+    def __init__(self, request: RunRequest, emit: Callable[[Event], None]) -> None:
+        self.request = request
+        self.emit = emit
+        self.members = {
+            s: [h.customer for h in request.hosts if s in h.steps] for s in request.steps
+        }
+        self.step: str | None = None
+        self.step_started = 0.0
+        self.task = ""
+        self.failed: set[str] = set()  # customers out of the run
+        self.failures: dict[str, tuple[str, str | None]] = {}  # in the current step
+        self.changed: dict[str, int] = {}
+        self.pid: int | None = None
+
+    def handle(self, event: dict[str, Any]) -> None:
+        kind = event.get("event", "")
+        data = event.get("event_data") or {}
+        if self.pid is None and event.get("pid"):
+            self.pid = int(event["pid"])
+            self.emit(RunStarted(self.pid))
+        if kind == "playbook_on_play_start":
+            name = str(data.get("play") or data.get("name") or "")
+            if name.startswith(MARKER):
+                self.close_step()
+                self.open_step(name.removeprefix(MARKER))
+        elif kind == "playbook_on_task_start" and self.step:
+            self.task = str(data.get("task") or data.get("name") or "")
+            self.emit(TaskStarted(self.step, self.task))
+        elif kind.startswith("runner_on_") and self.step:
+            self.host_result(kind, data)
+        elif kind == "playbook_on_stats":
+            self.close_step()
+
+    def open_step(self, step: str) -> None:
+        self.step = step
+        self.step_started = time.monotonic()
+        self.failures = {}
+        self.changed = {}
+        customers = tuple(c for c in self.members.get(step, []) if c not in self.failed)
+        self.emit(StepStarted(step, customers))
+
+    def host_result(self, kind: str, data: dict[str, Any]) -> None:
+        assert self.step is not None
+        host = str(data.get("host", ""))
+        res = data.get("res") or {}
+        task = str(data.get("task") or self.task)
+        message: str | None = None
+        if kind == "runner_on_ok":
+            status = "changed" if res.get("changed") else "ok"
+        elif kind == "runner_on_skipped":
+            status = "skipped"
+        elif kind in ("runner_on_failed", "runner_on_unreachable"):
+            if data.get("ignore_errors"):
+                return
+            status = "failed" if kind == "runner_on_failed" else "unreachable"
+            message = _message(res)
+            self.failed.add(host)
+            self.failures.setdefault(host, (task, message))
+        else:
+            return
+        if status == "changed":
+            self.changed[host] = self.changed.get(host, 0) + 1
+        diff = _diff_headers(res) if status == "changed" and self.request.check else []
+        self.emit(TaskResult(host, self.step, task, status, message, diff))
+
+    def close_step(self, interrupted: bool = False) -> None:
+        if self.step is None:
+            return
+        step, self.step = self.step, None
+        if interrupted:
+            return  # what was in flight did not finish: record nothing for it
+        seconds = time.monotonic() - self.step_started
+        for customer in self.members.get(step, []):
+            if customer in self.failures:
+                task, message = self.failures[customer]
+                self.emit(
+                    StepFinished(
+                        customer, step, False, self.changed.get(customer, 0), seconds, task, message
+                    )
+                )
+            elif customer not in self.failed:
+                self.emit(
+                    StepFinished(customer, step, True, self.changed.get(customer, 0), seconds)
+                )
+
+
+def _message(res: dict[str, Any]) -> str:
+    if res.get("censored"):
+        return str(res["censored"])
+    msg = res.get("msg") or res.get("stderr") or res.get("reason") or "failed"
+    return str(msg).strip()[:2000]
+
+
+def _diff_headers(res: dict[str, Any]) -> list[str]:
+    diffs = res.get("diff") or []
+    if isinstance(diffs, dict):
+        diffs = [diffs]
+    out = []
+    for d in diffs:
+        if isinstance(d, dict):
+            header = d.get("after_header") or d.get("before_header")
+            if header:
+                out.append(str(header))
+    return out
+
+
+class Executor:
+    """Runs a :class:`RunRequest` through ansible-runner."""
+
+    def __init__(
+        self, on_event: Callable[[Event], None], on_tick: Callable[[], None] | None = None
+    ):
+        self.on_event = on_event
+        self.on_tick = on_tick or (lambda: None)
+
+    def run(self, request: RunRequest) -> RunOutcome:
+        """Run to the end, or until Ctrl-C; events reach ``on_event`` on this thread."""
+        import ansible_runner
+
+        request.log_dir.mkdir(parents=True, exist_ok=True)
+        private = Path(tempfile.mkdtemp(prefix="asp-run-"))  # 0700
+        events: queue.Queue[Event] = queue.Queue()
+        tracker = _Tracker(request, events.put)
+        log = (request.log_dir / "ansible.log").open("a", encoding="utf-8")
+        cancel = {"now": False}
+        started = time.monotonic()
+        try:
+            (private / "tmp").mkdir()
+            project = private / "project"
+            project.mkdir()
+            (project / "main.yml").write_text(json.dumps(wrapper_playbook(request), indent=1))
+            inventory = private / "inventory"
+            inventory.mkdir()
+            hosts_file = inventory / "hosts.json"
+            hosts_file.write_text(json.dumps(build_inventory(request.hosts, request.steps)))
+            hosts_file.chmod(0o600)
+
+            def handler(event: dict[str, Any]) -> bool:
+                _log_stdout(log, event)
+                tracker.handle(event)
+                return False  # keep events off disk: we keep what we need
+
+            thread, runner = ansible_runner.run_async(
+                private_data_dir=str(private),
+                playbook="main.yml",
+                inventory=str(hosts_file),
+                envvars=_environment(request, private),
+                forks=request.forks,
+                cmdline="--check --diff" if request.check else None,
+                event_handler=handler,
+                cancel_callback=lambda: cancel["now"],
+                quiet=True,
+                suppress_env_files=True,
+                settings={"suppress_output_file": True, "suppress_ansible_output": True},
+            )
+            interrupted = self._wait(thread, tracker, events, cancel)
+            self._drain(events)
+            if interrupted:
+                tracker.close_step(interrupted=True)
+                self._drain(events)
+                return RunOutcome(
+                    "interrupted",
+                    runner.rc,
+                    "interrupted",
+                    time.monotonic() - started,
+                    set(tracker.failed),
+                )
+            status = str(runner.status)
+            rc = runner.rc
+            if status == "successful":
+                return RunOutcome("successful", rc, None, time.monotonic() - started)
+            if tracker.failed:
+                return RunOutcome(
+                    "failed", rc, None, time.monotonic() - started, set(tracker.failed)
+                )
+            return RunOutcome(
+                "error", rc, _tail(request.log_dir / "ansible.log"), time.monotonic() - started
+            )
+        finally:
+            log.close()
+            shutil.rmtree(private, ignore_errors=True)
+
+    def _drain(self, events: queue.Queue[Event]) -> None:
+        while True:
+            try:
+                event = events.get_nowait()
+            except queue.Empty:
+                return
+            self.on_event(event)
+
+    def _wait(
+        self, thread: Any, tracker: _Tracker, events: queue.Queue[Event], cancel: dict[str, bool]
+    ) -> bool:
+        """Poll until the run ends; on Ctrl-C stop ansible-playbook and say so."""
+        try:
+            while thread.is_alive():
+                time.sleep(_POLL)
+                self._drain(events)
+                self.on_tick()
+            return False
+        except (KeyboardInterrupt, Interrupted):
+            pass
+        _stop(tracker.pid, signal.SIGINT)
+        deadline = time.monotonic() + _STOP_GRACE
+        while thread.is_alive():
+            try:
+                time.sleep(_POLL)
+                self._drain(events)
+            except (KeyboardInterrupt, Interrupted):
+                deadline = 0.0  # asked twice: stop now
+            if time.monotonic() > deadline:
+                cancel["now"] = True
+                _stop(tracker.pid, signal.SIGKILL)
+        return True
+
+
+def _stop(pid: int | None, sig: signal.Signals) -> None:
+    if pid is None:
+        return
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.kill(pid, sig)
+
+
+def _log_stdout(log: TextIO, event: dict[str, Any]) -> None:
+    text = event.get("stdout")
+    if text:
+        log.write(text.rstrip("\n") + "\n")
+
+
+def _tail(path: Path, lines: int = 15) -> str:
+    try:
+        text = path.read_text("utf-8", errors="replace")
+    except OSError:
+        return "ansible-playbook failed"
+    return "\n".join(text.splitlines()[-lines:]) or "ansible-playbook failed"
