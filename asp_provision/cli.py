@@ -282,6 +282,25 @@ def destroy(
 
 
 @app.command()
+def status(
+    customer: Annotated[
+        str | None, typer.Argument(help="One customer's steps.", show_default=False)
+    ] = None,
+    output: Annotated[PlanFormat, typer.Option("--format", "-f", help="Output format.")] = (
+        PlanFormat.text
+    ),
+) -> None:
+    """Customers: tier, application, steps applied / pending / failed, last run, go-live."""
+    from asp_provision.render.status import status_json, status_text
+
+    found = _service().status(customer)
+    if output is PlanFormat.json:
+        status_json(found, sys.stdout)
+    else:
+        status_text(found, sys.stdout, one=customer is not None)
+
+
+@app.command()
 def unlock(
     customer: Annotated[str, typer.Argument(help="The customer whose lock to clear.")],
     force: Annotated[

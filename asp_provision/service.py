@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from asp_provision.run.apply import Progress, Runner, RunResult
     from asp_provision.spec.catalog import Catalog
     from asp_provision.state.store import Snapshot, StateReader
+    from asp_provision.status import CustomerStatus
 
 SCHEMA_ID = "urn:asp-provision:schema:subscription:v1"
 
@@ -127,6 +128,27 @@ class Service:
             c: (r.failed, r.message) for c, r in result.customers.items() if r.failed
         }
         return with_drift(plan, drift, failed), result
+
+    def status(self, customer: str | None = None) -> list[CustomerStatus]:
+        """Customers in the state or the specs: applied, pending, failed, last run."""
+        from asp_provision import status
+
+        snapshot = self.state_reader().snapshot()
+        try:
+            from asp_provision.plan.planner import make_plan
+
+            loaded = self.desired([])
+            plan: Plan | None = make_plan(
+                loaded.desired, snapshot, self.catalog, self.catalog_hash()
+            )
+        except (SpecsInvalid, UsageError):
+            plan = None  # pending is unknown while specs are invalid; the state still shows
+        found = status.build(snapshot, plan)
+        if customer is not None:
+            found = [c for c in found if c.customer == customer]
+            if not found:
+                raise UsageError(f"no customer {customer} in the state or the specs")
+        return found
 
     def runner(self, progress: Progress) -> Runner:
         """The runner for this workspace."""

@@ -85,6 +85,7 @@ class CustomerPlan(_Frozen):
     content_hash: str
     tier: str
     application: str
+    go_live: str | None = None
     steps: list[StepPlan]
     estimate_hours: float
     sizing: Sizing

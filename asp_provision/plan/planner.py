@@ -62,6 +62,7 @@ def _customer_plan(
     sub = item.subscription
     doc = effective_document(sub, catalog)
     counts = cost.units(sub)
+    onboarding = sub.spec.onboarding
     steps: list[StepPlan] = []
     for name, step in STEPS.items():
         if name == VERIFY:
@@ -88,6 +89,7 @@ def _customer_plan(
         content_hash=item.content_hash,
         tier=sub.spec.tier,
         application=f"{sub.spec.application.name} {sub.spec.application.version}",
+        go_live=str(onboarding.go_live) if onboarding and onboarding.go_live else None,
         steps=steps,
         estimate_hours=round(sum(s.hours for s in steps), 2),
         sizing=cost.sizing(sub, catalog),

@@ -26,11 +26,14 @@ from asp_provision.run.events import Event, StepFinished, StepStarted, TaskStart
 def console(stream: TextIO) -> Console:
     """A rich console for ``stream`` that honours NO_COLOR and plain pipes."""
     colour = use_colour(stream)
+    isatty = getattr(stream, "isatty", None)
+    terminal = bool(isatty and isatty())
     return Console(
         file=stream,
         no_color=not colour,
         highlight=False,
         force_terminal=colour or None,
+        width=None if terminal else 200,  # pipes and CI logs get whole lines
         soft_wrap=False,
     )
 

@@ -1,0 +1,80 @@
+"""How `status` is printed: a table of customers, or one customer's steps; or JSON."""
+
+from __future__ import annotations
+
+import json
+from typing import TextIO
+
+from rich.table import Table
+from rich.text import Text
+
+from asp_provision.render.progress import console
+from asp_provision.status import CustomerStatus
+
+_STYLE = {"applied": "green", "failed": "red", "pending": "yellow", "not applied": "dim"}
+
+
+def _short(when: str | None) -> str:
+    return when[:16].replace("T", " ") if when else ""
+
+
+def status_json(customers: list[CustomerStatus], out: TextIO) -> None:
+    """``{"format_version": 1, "customers": [...]}``."""
+    json.dump({"format_version": 1, "customers": [c.as_dict() for c in customers]}, out, indent=2)
+    out.write("\n")
+
+
+def status_text(customers: list[CustomerStatus], out: TextIO, one: bool) -> None:
+    """The overview table, or each step of a single customer."""
+    con = console(out)
+    if not customers:
+        con.print("No customers in the state or the specs.")
+        return
+    if one:
+        c = customers[0]
+        con.print(
+            Text.assemble(
+                (c.customer, "bold"),
+                f"  {c.tier}, {c.application}{'  (orphaned: spec gone)' if c.orphaned else ''}",
+            )
+        )
+        table = Table(show_edge=False, pad_edge=False)
+        for column in ("step", "status", "since", "run", "message"):
+            table.add_column(column)
+        for s in c.steps:
+            table.add_row(
+                s.step,
+                Text(s.status, style=_STYLE[s.status]),
+                _short(s.updated_at),
+                s.run_id or "",
+                Text(s.message or ""),
+            )
+        con.print(table)
+        return
+    table = Table(show_edge=False, pad_edge=False)
+    for column in (
+        "customer",
+        "tier",
+        "application",
+        "applied",
+        "pending",
+        "failed",
+        "last run",
+        "go-live",
+    ):
+        table.add_column(column)
+    for c in customers:
+        run = c.last_run
+        last = f"{_short(run['started_at'])} {run['outcome']}" if run else ""
+        name = Text(c.customer + (" (orphaned)" if c.orphaned else ""))
+        table.add_row(
+            name,
+            c.tier or "",
+            c.application or "",
+            str(c.applied),
+            Text(str(c.pending), style="yellow" if c.pending else ""),
+            Text(str(c.failed), style="red" if c.failed else ""),
+            last,
+            c.go_live or "",
+        )
+    con.print(table)

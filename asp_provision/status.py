@@ -1,0 +1,109 @@
+"""What `status` reports: per customer, what is applied, pending and failed, and the last run."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from asp_provision.plan.model import Plan
+from asp_provision.plan.steps import STEPS
+from asp_provision.state.store import Snapshot
+
+
+@dataclass(frozen=True, slots=True)
+class StepStatus:
+    """One step of one customer."""
+
+    step: str
+    status: str  # applied | failed | pending | not applied
+    updated_at: str | None
+    run_id: str | None
+    message: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerStatus:
+    """One customer."""
+
+    customer: str
+    tier: str | None
+    application: str | None
+    applied: int
+    pending: int
+    failed: int
+    last_run: dict[str, Any] | None
+    go_live: str | None
+    spec_path: str | None
+    orphaned: bool
+    steps: list[StepStatus] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON form."""
+        return asdict(self)
+
+
+def _when(ts: float | None) -> str | None:
+    if ts is None:
+        return None
+    return dt.datetime.fromtimestamp(ts, dt.UTC).isoformat(timespec="seconds")
+
+
+def build(snapshot: Snapshot, plan: Plan | None) -> list[CustomerStatus]:
+    """Merge the state with the plan of the current specs (pending = what would run)."""
+    planned = {c.customer: c for c in plan.customers} if plan else {}
+    names = sorted(set(snapshot.customers) | set(planned))
+    out = []
+    for name in names:
+        recorded = snapshot.customers.get(name)
+        cplan = planned.get(name)
+        runs = {s.step: s.runs for s in cplan.steps} if cplan else {}
+        steps = []
+        for step in STEPS:
+            state = recorded.steps.get(step) if recorded else None
+            if runs.get(step) and (state is None or state.status != "failed"):
+                status = "pending"
+            elif state is not None:
+                status = state.status
+            else:
+                status = "not applied"
+            steps.append(
+                StepStatus(
+                    step,
+                    status,
+                    _when(state.updated_at) if state else None,
+                    state.run_id if state else None,
+                    state.message if state else None,
+                )
+            )
+        spec: dict[str, Any] = recorded.spec if recorded else {}
+        spec_body = spec.get("spec", {})
+        app = spec_body.get("application", {})
+        go_live = (spec_body.get("onboarding") or {}).get("go_live")
+        run = snapshot.last_runs.get(name)
+        out.append(
+            CustomerStatus(
+                customer=name,
+                tier=cplan.tier if cplan else spec_body.get("tier"),
+                application=cplan.application
+                if cplan
+                else (f"{app.get('name')} {app.get('version')}" if app else None),
+                applied=sum(1 for s in steps if s.status == "applied"),
+                pending=sum(1 for s in steps if s.status == "pending"),
+                failed=sum(1 for s in steps if s.status == "failed"),
+                last_run={
+                    "run_id": run.run_id,
+                    "command": run.command,
+                    "started_at": _when(run.started_at),
+                    "outcome": run.outcome,
+                    "log_path": run.log_path,
+                }
+                if run
+                else None,
+                go_live=cplan.go_live if cplan else (str(go_live) if go_live else None),
+                spec_path=cplan.path if cplan else (recorded.spec_path if recorded else None),
+                orphaned=cplan is None,
+                steps=steps,
+            )
+        )
+    return out
