@@ -42,7 +42,10 @@ def make_plan(
         Orphan(
             customer=name,
             spec_path=recorded.spec_path,
-            applied_steps=[s for s in STEPS if s in recorded.steps],
+            # steps applied at some point (a later failed update leaves them in place)
+            applied_steps=[
+                s for s in STEPS if s in recorded.steps and recorded.steps[s].input_hash
+            ],
         )
         for name, recorded in sorted(state.customers.items())
         if name not in seen

@@ -87,66 +87,63 @@ def _state_error(path: Path, exc: sqlite3.Error) -> StateError:
 
 
 class StateReader:
-    """Read-only access to the state; a missing database reads as empty."""
+    """Read-only access to the state; a missing (or empty) database reads as empty."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
 
-    def snapshot(self) -> Snapshot:
-        """Read the whole state in one transaction (a fixed number of queries)."""
-        if not self.path.exists():
-            return Snapshot(0, {}, {})
+    @contextmanager
+    def _reading(self) -> Iterator[sqlite3.Connection | None]:
+        """A connection at the current schema, or None when there is no state yet.
+
+        An older schema is read through a migrated copy in memory: the file itself is
+        migrated by the next write, never by a read.
+        """
+        if not self.path.exists() or self.path.stat().st_size == 0:
+            yield None
+            return
         conn = _connect(self.path, readonly=True)
+        memory: sqlite3.Connection | None = None
         try:
-            conn.execute("BEGIN")
             version = _user_version(conn)
+            if version == 0 and _has_tables(conn):
+                raise StateError(f"{self.path} is a SQLite database, but not an asp-provision "
+                                 "state; it was left as it is")
             if version == 0:
-                return Snapshot(0, {}, {})
-            if version != SCHEMA_VERSION:
-                # an older schema is migrated by the next write; read it through a copy
-                conn.close()
-                return self._migrated_copy()
-            return _read_snapshot(conn)
+                yield None
+                return
+            if version == SCHEMA_VERSION:
+                conn.execute("BEGIN")
+                yield conn
+                return
+            memory = sqlite3.connect(":memory:", isolation_level=None)
+            conn.backup(memory)
+            migrate(memory, self.path)
+            yield memory
         except sqlite3.Error as exc:
             raise _state_error(self.path, exc) from None
         finally:
             conn.close()
+            if memory is not None:
+                memory.close()
 
-    def _migrated_copy(self) -> Snapshot:
-        source = _connect(self.path, readonly=True)
-        memory = sqlite3.connect(":memory:", isolation_level=None)
-        try:
-            source.backup(memory)
-            migrate(memory, self.path)
-            return _read_snapshot(memory)
-        except sqlite3.Error as exc:
-            raise _state_error(self.path, exc) from None
-        finally:
-            source.close()
-            memory.close()
+    def snapshot(self) -> Snapshot:
+        """Read the whole state in one transaction (a fixed number of queries)."""
+        with self._reading() as conn:
+            return _read_snapshot(conn) if conn else Snapshot(0, {}, {})
 
     def serial(self) -> int:
         """The serial number, which changes on every write (0 for no state)."""
-        if not self.path.exists():
-            return 0
-        conn = _connect(self.path, readonly=True)
-        try:
-            if _user_version(conn) == 0:
+        with self._reading() as conn:
+            if conn is None:
                 return 0
             row = conn.execute("SELECT value FROM meta WHERE key = 'serial'").fetchone()
             return int(row[0]) if row else 0
-        except sqlite3.Error as exc:
-            raise _state_error(self.path, exc) from None
-        finally:
-            conn.close()
 
     def runs(self, limit: int = 50) -> list[RunRecord]:
         """The latest runs, newest first."""
-        if not self.path.exists():
-            return []
-        conn = _connect(self.path, readonly=True)
-        try:
-            if _user_version(conn) == 0:
+        with self._reading() as conn:
+            if conn is None:
                 return []
             rows = conn.execute(
                 "SELECT run_id, command, started_at, finished_at, outcome, customers, "
@@ -154,10 +151,10 @@ class StateReader:
                 (limit,),
             ).fetchall()
             return [_run(row) for row in rows]
-        except sqlite3.Error as exc:
-            raise _state_error(self.path, exc) from None
-        finally:
-            conn.close()
+
+
+def _has_tables(conn: sqlite3.Connection) -> bool:
+    return bool(conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0])
 
 
 def _user_version(conn: sqlite3.Connection) -> int:
@@ -227,12 +224,16 @@ class StateStore(StateReader):
             self.path.parent.mkdir(parents=True, exist_ok=True)
             conn = _connect(self.path, readonly=False)
             try:
+                # refuse a file that is not ours before changing anything in it
+                migrate(conn, self.path)
                 conn.execute("PRAGMA journal_mode = WAL")
                 conn.execute("PRAGMA synchronous = NORMAL")
-                migrate(conn, self.path)
             except sqlite3.Error as exc:
                 conn.close()
                 raise _state_error(self.path, exc) from None
+            except BaseException:
+                conn.close()
+                raise
             self._conn = conn
         return self
 

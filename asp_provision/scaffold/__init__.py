@@ -1,0 +1,1 @@
+"""New specs and workspaces from Jinja2 templates, and the customer's service definition."""
