@@ -225,6 +225,9 @@ def apply(
     only: StepsOption = None,
     exclude: ExcludeOption = None,
     parallel: ParallelOption = None,
+    refresh: Annotated[
+        bool, typer.Option("--refresh", help="Detect drift first, and repair it.")
+    ] = False,
 ) -> None:
     """Plan, confirm, then run the steps' playbooks; each finished step is recorded."""
     from asp_provision.render.plan import plan_text
@@ -235,13 +238,14 @@ def apply(
     service = _service(catalog)
     args = paths or []
     if len(args) == 1 and args[0].suffix == ".json":
-        if only or exclude:
+        if only or exclude or refresh:
             raise UsageError(
-                "a saved plan is applied exactly as it was made: --only/--exclude belong to `plan`"
+                "a saved plan is applied exactly as it was made: "
+                "--only, --exclude and --refresh belong to `plan`"
             )
         plan, desired = service.saved_plan(args[0])
     else:
-        result = _plan_or_report(service, args, set(only or ()), set(exclude or ()))
+        result = _plan_or_report(service, args, set(only or ()), set(exclude or ()), refresh)
         _warnings(result.report)
         plan, desired = result.plan, [d for d in service.desired(args).desired]
     plan_text(plan, sys.stderr)

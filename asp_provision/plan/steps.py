@@ -39,7 +39,8 @@ _STEPS = (
         ("platform", "security"),
     ),
     Step("users", ("spec.users", "spec.security.roles"), ("application",)),
-    Step("billing", ("spec.billing", "spec.tier", "metadata")),
+    # the charge depends on the bandwidth too, so the ledger follows it
+    Step("billing", ("spec.billing", "spec.tier", "metadata", "spec.network.bandwidth_mbps")),
     Step("reporting", ("spec.reporting", "spec.sla", "spec.tier"), ("application",)),
     Step(
         VERIFY,

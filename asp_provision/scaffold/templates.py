@@ -71,7 +71,8 @@ _NOT_PRINTABLE = re.compile("[\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff\ud800-\udf
 def _plain_ok(text: str) -> bool:
     if not _PLAIN.fullmatch(text):
         return False
-    return _RESOLVER.resolve(yaml.ScalarNode, text, (True, False)) == _STR_TAG
+    tag = _RESOLVER.resolve(yaml.ScalarNode, text, (True, False))  # type: ignore[no-untyped-call]
+    return bool(tag == _STR_TAG)
 
 
 def _escape_char(match: re.Match[str]) -> str:
@@ -188,6 +189,12 @@ class Templates:
     def spec(self, context: Mapping[str, Any]) -> str:
         """Render a new spec from ``spec.yaml.j2``."""
         return _render(self._yaml, SPEC_TEMPLATE, context)
+
+    def spec_source(self) -> str:
+        """The file ``spec.yaml.j2`` is read from, for messages."""
+        if self.folder is not None and (self.folder / SPEC_TEMPLATE).is_file():
+            return str(self.folder / SPEC_TEMPLATE)
+        return f"the built-in {SPEC_TEMPLATE}"
 
     def document(self, fmt: DocumentFormat, context: Mapping[str, Any]) -> str:
         """Render the customer's service definition as Markdown or HTML."""

@@ -107,8 +107,10 @@ class StateReader:
         try:
             version = _user_version(conn)
             if version == 0 and _has_tables(conn):
-                raise StateError(f"{self.path} is a SQLite database, but not an asp-provision "
-                                 "state; it was left as it is")
+                raise StateError(
+                    f"{self.path} is a SQLite database, but not an asp-provision "
+                    "state; it was left as it is"
+                )
             if version == 0:
                 yield None
                 return

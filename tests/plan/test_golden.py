@@ -181,8 +181,9 @@ def test_no_change(planned: Callable[[str], Plan]) -> None:
 def test_one_field_changed(planned: Callable[[str], Plan]) -> None:
     plan = planned("one-field-changed")
     actions = _actions(plan, "acme-corp")
-    assert {s for s, a in actions.items() if a != "no-op"} == {"network", "verify"}
-    assert actions["network"] == actions["verify"] == "update"
+    # the charge follows the bandwidth, so the billing ledger is updated too
+    assert {s for s, a in actions.items() if a != "no-op"} == {"network", "billing", "verify"}
+    assert actions["network"] == actions["billing"] == actions["verify"] == "update"
     assert "~ network.bandwidth_mbps: 100 -> 200" in _text(plan)
     assert plan.customers[0].charges.bandwidth == 600  # 200 Mbps x 3 (gold)
 

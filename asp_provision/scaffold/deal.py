@@ -1,0 +1,464 @@
+"""What a deal says, checked value by value, and the data a new spec is rendered from.
+
+A deal's values arrive as text, from command-line options or from a CSV row whose
+columns have the options' names. Each value is checked on its own here, so that one
+pass reports every bad value; rules across values are left to the spec's own checks,
+which run on the rendered spec.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, get_args
+
+from pydantic import TypeAdapter, ValidationError
+
+from asp_provision.errors import UsageError
+from asp_provision.scaffold import sizing
+from asp_provision.spec.catalog import Catalog, Tier
+from asp_provision.spec.models import Cidr, Connection, Email, Fqdn, Name, Slug, Username
+from asp_provision.spec.rules import OPEN_NETWORKS, did_you_mean
+
+Values = Mapping[str, str | Sequence[str] | None]
+"""A deal as given: option name -> text, or several texts for a repeatable option."""
+
+CONNECTIONS: tuple[str, ...] = get_args(Connection.model_fields["type"].annotation)
+CYCLES = ("monthly", "annual")
+DEFAULT_CURRENCY = "USD"
+ANYWHERE = OPEN_NETWORKS[0]
+
+
+@dataclass(frozen=True, slots=True)
+class DealOption:
+    """One thing a deal says: a command-line option and a CSV column of the same name."""
+
+    name: str
+    help: str
+    required: bool = False
+    multiple: bool = False
+    metavar: str = "TEXT"
+
+    @property
+    def flag(self) -> str:
+        """The command-line form: ``--contact-email``."""
+        return f"--{self.name}"
+
+
+OPTIONS: tuple[DealOption, ...] = (
+    DealOption(
+        "customer", "The customer's slug: the spec's identity and file name.", True, metavar="SLUG"
+    ),
+    DealOption("name", "The customer's display name.", True),
+    DealOption("tier", "Support tier, from the catalog.", True, metavar="TIER"),
+    DealOption("app", "Application, from the catalog.", True, metavar="APP"),
+    DealOption("version", "Application version (default: the catalog's latest).", metavar="VER"),
+    DealOption("edition", "Application edition (default: the catalog's first).", metavar="ED"),
+    DealOption("seats", "Seats sold; server sizing and billing follow from it.", True, metavar="N"),
+    DealOption("bandwidth", "Bandwidth to the customer in Mbps.", True, metavar="MBPS"),
+    DealOption("connection", "internet, vpn, mpls or direct (default: internet).", metavar="TYPE"),
+    DealOption("provider", "The local connection provider (needed for mpls and direct)."),
+    DealOption(
+        "domain", "The service's domain name, e.g. mail.acme.example.", True, metavar="FQDN"
+    ),
+    DealOption(
+        "allow-from",
+        "A customer network allowed in, as a CIDR (repeatable). Default: anywhere, "
+        "for tiers that permit it.",
+        multiple=True,
+        metavar="CIDR",
+    ),
+    DealOption("contact-name", "The billing contact's name.", True),
+    DealOption("contact-email", "The billing contact's e-mail; reports go there too.", True),
+    DealOption("start-date", "Billing start date, YYYY-MM-DD.", True, metavar="DATE"),
+    DealOption("go-live", "Planned go-live date, YYYY-MM-DD.", metavar="DATE"),
+    DealOption(
+        "admin",
+        "An administrator account of the application, USER:EMAIL (repeatable).",
+        multiple=True,
+        metavar="USER:EMAIL",
+    ),
+    DealOption("currency", "Billing currency, ISO 4217 (default: USD).", metavar="CODE"),
+    DealOption("cycle", "Billing cycle: monthly or annual (default: monthly).", metavar="CYCLE"),
+)
+"""Every option of a deal, in the order they are asked for and reported."""
+
+OPTION_NAMES = tuple(o.name for o in OPTIONS)
+BY_NAME = {o.name: o for o in OPTIONS}
+
+_SEPARATORS = re.compile(r"[\s,;]+")
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
+_WHOLE = re.compile(r"-?\d+", re.ASCII)
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """A value of a deal that cannot go into a spec; ``option`` is None for the template's."""
+
+    option: str | None
+    message: str
+
+
+class DealInvalid(UsageError):
+    """A deal given on the command line has missing or bad values."""
+
+    def __init__(self, problems: Sequence[Problem]) -> None:
+        self.problems = tuple(problems)
+        super().__init__("\n".join(describe(p) for p in self.problems))
+
+
+def describe(problem: Problem) -> str:
+    """A problem as the command line reports it: ``--seats: 'ten' is not a whole number``."""
+    if problem.option is None:
+        return problem.message
+    return f"--{problem.option}: {problem.message}"
+
+
+@dataclass(frozen=True, slots=True)
+class Admin:
+    """An administrator account named by the deal."""
+
+    username: str
+    email: str
+
+
+@dataclass(frozen=True, slots=True)
+class Deal:
+    """A deal whose every value passed its own check."""
+
+    customer: str
+    name: str
+    tier: str
+    app: str
+    version: str
+    edition: str
+    seats: int
+    bandwidth_mbps: int
+    connection: str
+    provider: str | None
+    domain: str
+    allow_from: tuple[str, ...]
+    contact_name: str
+    contact_email: str
+    start_date: dt.date
+    go_live: dt.date | None
+    admins: tuple[Admin, ...]
+    currency: str
+    cycle: str
+
+    @property
+    def account_id(self) -> str:
+        """The billing account: the customer's slug in capitals."""
+        return self.customer.upper()
+
+    @property
+    def customer_cidrs(self) -> tuple[str, ...]:
+        """The customer's own networks, for connections that reach into them."""
+        if self.connection == "internet":
+            return ()
+        return tuple(c for c in self.allow_from if c not in OPEN_NETWORKS)
+
+
+def texts(values: Values, option: str) -> list[str]:
+    """The non-empty values given for ``option``; repeatable ones split on spaces, ',' or ';'."""
+    raw = values.get(option)
+    if raw is None:
+        return []
+    items = [raw] if isinstance(raw, str) else list(raw)
+    if BY_NAME[option].multiple:
+        return [part for item in items for part in _SEPARATORS.split(item) if part]
+    return [item.strip() for item in items if item.strip()]
+
+
+def text(values: Values, option: str) -> str | None:
+    """The value of a single-valued option, or None when it is not given."""
+    found = texts(values, option)
+    return found[-1] if found else None
+
+
+def open_access_allowed(tier: Tier) -> bool:
+    """Whether a tier lets a spec allow access from the whole internet."""
+    return tier.tenancy != ["dedicated"]
+
+
+def missing(values: Values, catalog: Catalog) -> list[DealOption]:
+    """Required options with no value, in order; some depend on the tier or connection."""
+    out = [o for o in OPTIONS if o.required and not texts(values, o.name)]
+    tier = catalog.tiers.get(text(values, "tier") or "")
+    if tier is not None and not open_access_allowed(tier) and not texts(values, "allow-from"):
+        out.append(BY_NAME["allow-from"])
+    if text(values, "connection") in ("mpls", "direct") and not text(values, "provider"):
+        out.append(BY_NAME["provider"])
+    return out
+
+
+def choices(option: str, values: Values, catalog: Catalog) -> list[str] | None:
+    """What an option may be, where the catalog or the spec says so; None when free text."""
+    if option == "tier":
+        return catalog.tier_names()
+    if option == "app":
+        return sorted(catalog.applications)
+    offer = catalog.applications.get(text(values, "app") or "")
+    if option == "version" and offer is not None:
+        return list(offer.versions)
+    if option == "edition" and offer is not None:
+        return list(offer.editions)
+    if option == "connection":
+        return list(CONNECTIONS)
+    if option == "cycle":
+        return list(CYCLES)
+    if option == "currency":
+        return sorted(catalog.currencies)
+    return None
+
+
+def _why_required(option: DealOption, values: Values, catalog: Catalog) -> str:
+    if option.name == "allow-from":
+        return (
+            f"required for the {text(values, 'tier')} tier, which does not allow access from "
+            "anywhere: give the customer's networks as CIDRs"
+        )
+    if option.name == "provider":
+        return f"required for a {text(values, 'connection')} connection: the local provider's name"
+    options = choices(option.name, values, catalog)
+    return "required" + (f"; one of {', '.join(options)}" if options else "")
+
+
+_ADAPTERS: dict[str, TypeAdapter[Any]] = {
+    "slug": TypeAdapter(Slug),
+    "name": TypeAdapter(Name),
+    "fqdn": TypeAdapter(Fqdn),
+    "email": TypeAdapter(Email),
+    "cidr": TypeAdapter(Cidr),
+    "username": TypeAdapter(Username),
+}
+
+_PATTERNS = {
+    "slug": "a slug: 3 to 40 lowercase letters, digits or '-', starting with a letter",
+    "username": "3 to 32 characters: lowercase letters, digits, '.', '_' or '-', "
+    "starting with a letter",
+}
+
+
+def _check(kind: str, value: str) -> str | None:
+    """What is wrong with ``value`` as the spec's type ``kind``, or None."""
+    try:
+        _ADAPTERS[kind].validate_python(value)
+    except ValidationError as exc:
+        err = exc.errors(include_url=False)[0]
+        if err["type"] == "value_error":
+            return str(err["msg"]).removeprefix("Value error, ")
+        if err["type"] == "string_pattern_mismatch" and kind in _PATTERNS:
+            return f"'{value}' must be {_PATTERNS[kind]}"
+        message = str(err["msg"])
+        return message[:1].lower() + message[1:]
+    return None
+
+
+class _Reader:
+    """Reads a deal's values one by one, noting every problem."""
+
+    def __init__(self, values: Values, catalog: Catalog) -> None:
+        self.values = values
+        self.catalog = catalog
+        self.problems: list[Problem] = []
+
+    def fail(self, option: str, message: str) -> None:
+        self.problems.append(Problem(option, message))
+
+    def checked(self, option: str, kind: str) -> str:
+        value = text(self.values, option) or ""
+        if value:
+            wrong = _check(kind, value)
+            if wrong:
+                self.fail(option, wrong)
+        return value
+
+    def whole_number(self, option: str) -> int:
+        value = text(self.values, option)
+        if value is None:
+            return 0
+        if not _WHOLE.fullmatch(value):
+            self.fail(option, f"'{value}' is not a whole number")
+            return 0
+        number = int(value)
+        if number < 1:
+            self.fail(option, f"must be at least 1 (got {number})")
+        return number
+
+    def date(self, option: str) -> dt.date | None:
+        value = text(self.values, option)
+        if value is None:
+            return None
+        try:
+            if not _DATE.fullmatch(value):
+                raise ValueError(value)
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            self.fail(option, f"'{value}' is not a date; write it as YYYY-MM-DD")
+            return None
+
+    def one_of(self, option: str, allowed: Sequence[str], what: str, default: str = "") -> str:
+        value = text(self.values, option)
+        if value is None:
+            return default
+        if value not in allowed:
+            self.fail(
+                option,
+                f"unknown {what} '{value}'; expected {', '.join(allowed)}"
+                + did_you_mean(value, list(allowed)),
+            )
+        return value
+
+    def admins(self) -> tuple[Admin, ...]:
+        found = []
+        for item in texts(self.values, "admin"):
+            username, sep, email = item.partition(":")
+            if not sep or not username or not email:
+                self.fail("admin", f"'{item}' is not USER:EMAIL, e.g. jdoe:jdoe@acme.example")
+                continue
+            for kind, value in (("username", username), ("email", email)):
+                wrong = _check(kind, value)
+                if wrong:
+                    self.fail("admin", wrong)
+            found.append(Admin(username, email))
+        return tuple(found)
+
+    def networks(self) -> tuple[str, ...]:
+        found = texts(self.values, "allow-from")
+        for cidr in found:
+            wrong = _check("cidr", cidr)
+            if wrong:
+                self.fail("allow-from", wrong)
+        return tuple(found) or (ANYWHERE,)
+
+
+def read_deal(values: Values, catalog: Catalog) -> Deal:
+    """Check every value of a deal; raise DealInvalid listing all the problems."""
+    r = _Reader(values, catalog)
+    for option in missing(values, catalog):
+        r.fail(option.name, _why_required(option, values, catalog))
+    customer = r.checked("customer", "slug")
+    name = r.checked("name", "name")
+    tier = r.one_of("tier", catalog.tier_names(), "tier")
+    app = r.one_of("app", sorted(catalog.applications), "application")
+    offer = catalog.applications.get(app)
+    version = edition = ""
+    if offer is not None:
+        version = r.one_of("version", offer.versions, f"{app} version", offer.versions[-1])
+        edition = r.one_of("edition", offer.editions, f"{app} edition", offer.editions[0])
+    seats = r.whole_number("seats")
+    bandwidth = r.whole_number("bandwidth")
+    connection = r.one_of("connection", CONNECTIONS, "connection type", "internet")
+    provider = r.checked("provider", "name") or None
+    domain = r.checked("domain", "fqdn")
+    allow_from = r.networks()
+    contact_name = r.checked("contact-name", "name")
+    contact_email = r.checked("contact-email", "email")
+    start_date = r.date("start-date")
+    go_live = r.date("go-live")
+    admins = r.admins()
+    currency = r.one_of("currency", sorted(catalog.currencies), "currency", DEFAULT_CURRENCY)
+    cycle = r.one_of("cycle", CYCLES, "billing cycle", CYCLES[0])
+    if r.problems or start_date is None:
+        order = {name: i for i, name in enumerate(OPTION_NAMES)}
+        r.problems.sort(key=lambda p: order.get(p.option or "", len(order)))
+        raise DealInvalid(_unique(r.problems))
+    return Deal(
+        customer=customer,
+        name=name,
+        tier=tier,
+        app=app,
+        version=version,
+        edition=edition,
+        seats=seats,
+        bandwidth_mbps=bandwidth,
+        connection=connection,
+        provider=provider,
+        domain=domain,
+        allow_from=allow_from,
+        contact_name=contact_name,
+        contact_email=contact_email,
+        start_date=start_date,
+        go_live=go_live,
+        admins=admins,
+        currency=currency,
+        cycle=cycle,
+    )
+
+
+def _unique(problems: list[Problem]) -> list[Problem]:
+    seen: set[Problem] = set()
+    out = []
+    for problem in problems:
+        if problem not in seen:
+            seen.add(problem)
+            out.append(problem)
+    return out
+
+
+def tier_level(catalog: Catalog, name: str) -> str:
+    """Where a tier stands in the catalog: entry, middle or top (by its response time)."""
+    names = catalog.tier_names()
+    rank = names.index(name)
+    if rank == 0:
+        return "entry"
+    return "top" if rank == len(names) - 1 else "middle"
+
+
+def spec_context(deal: Deal, catalog: Catalog) -> dict[str, Any]:
+    """The data ``spec.yaml.j2`` is rendered from: the deal, its tier and application."""
+    tier = catalog.tiers[deal.tier]
+    offer = catalog.applications[deal.app]
+    rule = offer.sizing
+    db = sizing.db_pool(rule)
+    return {
+        "deal": {
+            "customer": deal.customer,
+            "name": deal.name,
+            "tier": deal.tier,
+            "app": deal.app,
+            "version": deal.version,
+            "edition": deal.edition,
+            "seats": deal.seats,
+            "bandwidth_mbps": deal.bandwidth_mbps,
+            "connection": deal.connection,
+            "provider": deal.provider,
+            "customer_cidrs": list(deal.customer_cidrs),
+            "allow_from": list(deal.allow_from),
+            "domain": deal.domain,
+            "contact_name": deal.contact_name,
+            "contact_email": deal.contact_email,
+            "start_date": deal.start_date,
+            "go_live": deal.go_live,
+            "admins": [{"username": a.username, "email": a.email} for a in deal.admins],
+            "account_id": deal.account_id,
+            "currency": deal.currency,
+            "cycle": deal.cycle,
+        },
+        "tier": {
+            "name": deal.tier,
+            "level": tier_level(catalog, deal.tier),
+            "description": tier.description,
+            "response_minutes": tier.response_minutes,
+            "resolution_hours": tier.resolution_hours,
+            "support_hours": tier.support_hours,
+            "availability_pct": tier.availability_pct,
+            "channels": list(tier.channels),
+            "tenancy": list(tier.tenancy),
+            "password_policy": tier.password_policy.model_dump(),
+            "backup_retention_days": tier.backup_retention_days,
+        },
+        "application": {
+            "name": deal.app,
+            "description": offer.description,
+            "middleware": list(offer.middleware),
+        },
+        "sizing": {
+            "app": sizing.app_pool(rule, deal.seats).as_dict(),
+            "db": db.as_dict() if db else None,
+            "storage_gb": sizing.storage_gb(rule, deal.seats),
+        },
+    }

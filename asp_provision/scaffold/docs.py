@@ -1,0 +1,137 @@
+"""The customer's service definition: what was sold, from the spec and the catalog.
+
+It reads the spec, not the state, so it can be handed over before anything is
+provisioned. The SLA shown is the one in force: the spec's own figures, the tier's
+where the spec leaves them out.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, TypeVar
+
+from asp_provision.errors import SpecsInvalid, UsageError
+from asp_provision.plan.cost import charges
+from asp_provision.scaffold.templates import DocumentFormat, Templates
+from asp_provision.spec.batch import SPEC_SUFFIXES, FileReport, ValidationReport
+from asp_provision.spec.catalog import Catalog
+from asp_provision.spec.check import check_file
+from asp_provision.spec.models import Subscription
+
+T = TypeVar("T")
+
+
+def find_spec(customer: str, specs_dir: Path) -> Path:
+    """The spec of ``customer`` in ``specs_dir``; a path to a spec file is taken as it is."""
+    given = Path(customer)
+    if given.suffix in SPEC_SUFFIXES:
+        if given.is_file():
+            return given
+        raise UsageError(f"no such spec file: {given}")
+    for suffix in SPEC_SUFFIXES:
+        path = specs_dir / f"{customer}{suffix}"
+        if path.is_file():
+            return path
+    raise UsageError(
+        f"no spec for {customer}: {specs_dir / (customer + '.yaml')} does not exist "
+        "(create it with `asp-provision new`)"
+    )
+
+
+def service_definition(
+    path: Path, catalog: Catalog, templates: Templates, fmt: DocumentFormat = "md"
+) -> str:
+    """The service definition of the spec at ``path``; SpecsInvalid if the spec is invalid."""
+    result = check_file(path, catalog)
+    if result.subscription is None:
+        report = FileReport(result.path, result.customer, tuple(result.diagnostics))
+        raise SpecsInvalid(ValidationReport((report,)))
+    return templates.document(fmt, document_context(result.subscription, catalog))
+
+
+def document_context(sub: Subscription, catalog: Catalog) -> dict[str, Any]:
+    """The data the service-definition templates are rendered from."""
+    s = sub.spec
+    tier = catalog.tiers[s.tier]
+    offer = catalog.applications[s.application.name]
+    cost = charges(sub, catalog)
+    onboarding = s.onboarding
+    pools = [p.model_dump() for p in s.servers.pools]
+    return {
+        "customer": {"id": sub.customer, "name": sub.metadata.name},
+        "application": {
+            "name": s.application.name,
+            "description": offer.description,
+            "version": s.application.version,
+            "edition": s.application.edition,
+            "middleware": list(s.platform.middleware),
+            "delivery": s.platform.client.delivery,
+        },
+        "tier": {"name": s.tier, "description": tier.description},
+        "sla": {
+            "availability_pct": _pick(s.sla.availability_pct, tier.availability_pct),
+            "response_minutes": _pick(s.sla.response_minutes, tier.response_minutes),
+            "resolution_hours": _pick(s.sla.resolution_hours, tier.resolution_hours),
+            "support_hours": _pick(s.sla.support_hours, tier.support_hours),
+            "channels": list(_pick(s.sla.channels, tier.channels)),
+        },
+        "support": {
+            "included": list(tier.support.included),
+            "excluded": list(tier.support.excluded),
+        },
+        "servers": {
+            "tenancy": s.servers.tenancy,
+            "pools": pools,
+            "count": sum(p["count"] for p in pools),
+            "cores": sum(p["count"] * p["cpu_cores"] for p in pools),
+        },
+        "storage": {
+            "class": s.platform.storage.class_,
+            "size_gb": s.platform.storage.size_gb,
+            "backup_schedule": s.platform.storage.backups.schedule,
+            "backup_retention_days": s.platform.storage.backups.retention_days,
+        },
+        "network": {
+            "bandwidth_mbps": s.network.bandwidth_mbps,
+            "qos": s.network.qos,
+            "connection": s.network.connection.type,
+            "provider": s.network.connection.provider,
+            "domain": s.network.domain,
+            "allow_from": list(s.network.allow_from),
+        },
+        "security": {
+            "password_min_length": s.security.password_policy.min_length,
+            "mfa": s.security.password_policy.require_mfa,
+            "password_max_age_days": s.security.password_policy.max_age_days,
+            "sso": s.security.sso.protocol if s.security.sso else None,
+            "session_timeout_minutes": s.security.session_timeout_minutes,
+        },
+        "users": len(s.users),
+        "billing": {
+            "account_id": s.billing.account_id,
+            "seats": s.billing.seats,
+            "contact": {"name": s.billing.contact.name, "email": s.billing.contact.email},
+            "po_number": s.billing.po_number,
+            "start_date": s.billing.start_date,
+        },
+        "charges": cost.model_dump(),
+        "reporting": {
+            "mode": s.reporting.mode,
+            "schedule": s.reporting.schedule,
+            "metrics": list(s.reporting.metrics),
+            "recipients": list(s.reporting.recipients),
+        },
+        "onboarding": {
+            "go_live": onboarding.go_live if onboarding else None,
+            "training": onboarding.training.model_dump()
+            if onboarding and onboarding.training
+            else None,
+            "data_conversion": onboarding.data_conversion.model_dump()
+            if onboarding and onboarding.data_conversion
+            else None,
+        },
+    }
+
+
+def _pick(value: T | None, default: T) -> T:
+    return default if value is None else value
