@@ -66,8 +66,10 @@ def test_github_format(broken: Path) -> None:
     assert result.returncode == 1
     line = next(x for x in result.stdout.splitlines() if x.startswith("::error"))
     assert line.startswith(f"::error file={broken / 'globex-bank.yaml'},line=16,col=5,")
-    assert line.endswith("::spec.network.bandwith_mbps: unknown field 'bandwith_mbps'; "
-                         "did you mean 'bandwidth_mbps'?")
+    assert line.endswith(
+        "::spec.network.bandwith_mbps: unknown field 'bandwith_mbps'; "
+        "did you mean 'bandwidth_mbps'?"
+    )
 
 
 def test_junit_format(broken: Path) -> None:
