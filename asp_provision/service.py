@@ -81,8 +81,7 @@ class Service:
             result = dupes.check(result)
             reports.append(FileReport(result.path, result.customer, tuple(result.diagnostics)))
             if result.subscription is not None:
-                content = hashlib.sha256(Path(result.path).read_bytes()).hexdigest()
-                desired.append(Desired(result.path, content, result.subscription))
+                desired.append(Desired(result.path, result.content_hash or "", result.subscription))
         report = ValidationReport(tuple(reports))
         if report.errors:
             raise SpecsInvalid(report)

@@ -6,7 +6,7 @@ import json
 from typing import Any, TextIO
 
 from asp_provision.plan.model import Change, CustomerPlan, Plan, StepPlan
-from asp_provision.render.style import Paint, use_colour
+from asp_provision.render.style import Paint, printable, use_colour
 
 _SYMBOL = {
     "create": ("+", "green"),
@@ -77,7 +77,7 @@ def plan_text(plan: Plan, out: TextIO, detail: bool = False) -> None:
 
 def _customer(customer: CustomerPlan, out: TextIO, paint: Paint, detail: bool) -> None:
     head = (
-        f"{paint(customer.customer, 'bold')}  {customer.name}  "
+        f"{paint(customer.customer, 'bold')}  {printable(customer.name)}  "
         f"({customer.tier}, {customer.application})  {customer.path}"
     )
     if not customer.changed and not detail:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from typing import TextIO
 
+_CONTROL = {c: f"\\x{c:02x}" for c in (*range(0x20), *range(0x7F, 0xA0)) if c != 0x0A}
+
 _CODES = {"red": "31", "yellow": "33", "green": "32", "bold": "1", "dim": "2", "cyan": "36"}
 
 
@@ -30,3 +32,8 @@ class Paint:
             return text
         codes = ";".join(_CODES[s] for s in styles)
         return f"\x1b[{codes}m{text}\x1b[0m"
+
+
+def printable(text: str) -> str:
+    """``text`` with control characters shown as hex escapes: a value never drives the terminal."""
+    return text.translate(_CONTROL)

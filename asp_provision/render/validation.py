@@ -6,7 +6,7 @@ import json
 from collections.abc import Callable
 from typing import Any, TextIO
 
-from asp_provision.render.style import Paint, use_colour
+from asp_provision.render.style import Paint, printable, use_colour
 from asp_provision.spec.batch import FileReport, ValidationReport
 from asp_provision.spec.diagnostics import Diagnostic
 
@@ -46,8 +46,8 @@ def text(report: ValidationReport, out: TextIO) -> None:
             colour = "red" if d.severity == "error" else "yellow"
             field = f"{d.field}: " if d.field else ""
             out.write(
-                f"{paint(location(file.path, d), 'bold')}: {paint(d.severity, colour)}: "
-                f"{field}{d.message}\n"
+                f"{paint(printable(location(file.path, d)), 'bold')}: "
+                f"{paint(d.severity, colour)}: {printable(field + d.message)}\n"
             )
         out.write("\n")
     colour = "red" if report.errors else ("yellow" if report.warnings else "green")
@@ -112,7 +112,8 @@ def github(report: ValidationReport, out: TextIO) -> None:
                 props.append(f"col={d.column}")
             props.append(f"title={_gh_escape(d.code, True)}")
             field = f"{d.field}: " if d.field else ""
-            out.write(f"::{d.severity} {','.join(props)}::{_gh_escape(field + d.message)}\n")
+            message = _gh_escape(printable(field + d.message))
+            out.write(f"::{d.severity} {','.join(props)}::{message}\n")
     out.write(summary_line(report) + "\n")
 
 

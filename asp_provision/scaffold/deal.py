@@ -260,9 +260,8 @@ def _check(kind: str, value: str) -> str | None:
 class _Reader:
     """Reads a deal's values one by one, noting every problem."""
 
-    def __init__(self, values: Values, catalog: Catalog) -> None:
+    def __init__(self, values: Values) -> None:
         self.values = values
-        self.catalog = catalog
         self.problems: list[Problem] = []
 
     def fail(self, option: str, message: str) -> None:
@@ -300,14 +299,18 @@ class _Reader:
             self.fail(option, f"'{value}' is not a date; write it as YYYY-MM-DD")
             return None
 
-    def one_of(self, option: str, allowed: Sequence[str], what: str, default: str = "") -> str:
+    def one_of(
+        self, option: str, allowed: Sequence[str], what: str, default: str = "", offer: str = ""
+    ) -> str:
+        """A value from ``allowed``; ``offer`` says whose list it is (the catalog's)."""
         value = text(self.values, option)
         if value is None:
             return default
         if value not in allowed:
+            listed = f"{offer} offers" if offer else "expected"
             self.fail(
                 option,
-                f"unknown {what} '{value}'; expected {', '.join(allowed)}"
+                f"unknown {what} '{value}'; {listed} {', '.join(allowed)}"
                 + did_you_mean(value, list(allowed)),
             )
         return value
@@ -337,18 +340,22 @@ class _Reader:
 
 def read_deal(values: Values, catalog: Catalog) -> Deal:
     """Check every value of a deal; raise DealInvalid listing all the problems."""
-    r = _Reader(values, catalog)
+    r = _Reader(values)
     for option in missing(values, catalog):
         r.fail(option.name, _why_required(option, values, catalog))
     customer = r.checked("customer", "slug")
     name = r.checked("name", "name")
-    tier = r.one_of("tier", catalog.tier_names(), "tier")
-    app = r.one_of("app", sorted(catalog.applications), "application")
+    tier = r.one_of("tier", catalog.tier_names(), "tier", offer="the catalog")
+    app = r.one_of("app", sorted(catalog.applications), "application", offer="the catalog")
     offer = catalog.applications.get(app)
     version = edition = ""
     if offer is not None:
-        version = r.one_of("version", offer.versions, f"{app} version", offer.versions[-1])
-        edition = r.one_of("edition", offer.editions, f"{app} edition", offer.editions[0])
+        version = r.one_of(
+            "version", offer.versions, "version", offer.versions[-1], offer=f"the catalog's {app}"
+        )
+        edition = r.one_of(
+            "edition", offer.editions, "edition", offer.editions[0], offer=f"the catalog's {app}"
+        )
     seats = r.whole_number("seats")
     bandwidth = r.whole_number("bandwidth")
     connection = r.one_of("connection", CONNECTIONS, "connection type", "internet")
@@ -360,7 +367,9 @@ def read_deal(values: Values, catalog: Catalog) -> Deal:
     start_date = r.date("start-date")
     go_live = r.date("go-live")
     admins = r.admins()
-    currency = r.one_of("currency", sorted(catalog.currencies), "currency", DEFAULT_CURRENCY)
+    currency = r.one_of(
+        "currency", sorted(catalog.currencies), "currency", DEFAULT_CURRENCY, "the catalog"
+    )
     cycle = r.one_of("cycle", CYCLES, "billing cycle", CYCLES[0])
     if r.problems or start_date is None:
         order = {name: i for i, name in enumerate(OPTION_NAMES)}

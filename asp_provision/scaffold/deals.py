@@ -19,7 +19,13 @@ from pathlib import Path
 
 from asp_provision.errors import SourceError, UsageError, UserError
 from asp_provision.scaffold.deal import BY_NAME, OPTIONS, DealInvalid, Problem, read_deal
-from asp_provision.scaffold.new import NewSpec, new_spec, spec_path, write_text
+from asp_provision.scaffold.new import (
+    NewSpec,
+    exists_message,
+    new_spec,
+    spec_path,
+    write_text,
+)
 from asp_provision.scaffold.templates import Templates
 from asp_provision.spec.batch import PARALLEL_FROM
 from asp_provision.spec.catalog import load_catalog
@@ -161,13 +167,21 @@ def _header(cells: list[str], name: str) -> tuple[list[str], list[SourceError]]:
     return columns, problems
 
 
+@dataclass(frozen=True, slots=True)
+class DealSpecs:
+    """A checked spec for every deal of a file, and the warnings, located like errors."""
+
+    specs: tuple[NewSpec, ...]
+    warnings: tuple[SourceError, ...]
+
+
 def make_specs(
     deals: DealsFile,
     specs_dir: Path,
     templates_dir: Path | None,
     catalog_path: Path | None,
     force: bool = False,
-) -> list[NewSpec]:
+) -> DealSpecs:
     """A checked spec for every row; raise DealsInvalid listing every bad row's problems.
 
     Rows are checked in worker processes when there are many of them.
@@ -201,7 +215,13 @@ def make_specs(
     )
     if errors:
         raise DealsInvalid(deals.path, errors, deals.count)
-    return [o.spec for o in outcomes if o.spec is not None]
+    warnings = [
+        SourceError(w.message, deals.path, o.line, field=_column(deals, w))
+        for o in outcomes
+        if o.spec is not None
+        for w in o.spec.warnings
+    ]
+    return DealSpecs(tuple(o.spec for o in outcomes if o.spec is not None), tuple(warnings))
 
 
 def _column(deals: DealsFile, problem: Problem) -> str | None:
@@ -223,9 +243,7 @@ def _check_together(outcomes: list[Outcome], deals: DealsFile, force: bool) -> N
                 Problem("customer", f"'{spec.customer}' is already the customer of line {earlier}")
             )
         elif not force and (spec.path.exists() or spec.path.is_symlink()):
-            outcome.problems.append(
-                Problem("customer", f"{spec.path} already exists; pass --force to replace it")
-            )
+            outcome.problems.append(Problem("customer", exists_message(spec.path)))
 
 
 _Job = tuple[Sequence[DealRow], Path, Path | None, Path | None]

@@ -38,15 +38,19 @@ def find_spec(customer: str, specs_dir: Path) -> Path:
     )
 
 
-def service_definition(
-    path: Path, catalog: Catalog, templates: Templates, fmt: DocumentFormat = "md"
-) -> str:
-    """The service definition of the spec at ``path``; SpecsInvalid if the spec is invalid."""
+def service_definition(path: Path, catalog: Catalog, templates: Templates, fmt: str = "md") -> str:
+    """The service definition of the spec at ``path`` as Markdown (md) or HTML (html).
+
+    Raises SpecsInvalid, with the report, when the spec is not valid.
+    """
+    formats: dict[str, DocumentFormat] = {"md": "md", "html": "html"}
+    if fmt not in formats:
+        raise UsageError(f"unknown document format {fmt!r}; use md or html")
     result = check_file(path, catalog)
     if result.subscription is None:
         report = FileReport(result.path, result.customer, tuple(result.diagnostics))
         raise SpecsInvalid(ValidationReport((report,)))
-    return templates.document(fmt, document_context(result.subscription, catalog))
+    return templates.document(formats[fmt], document_context(result.subscription, catalog))
 
 
 def document_context(sub: Subscription, catalog: Catalog) -> dict[str, Any]:

@@ -111,10 +111,23 @@ def _option_of(path: Path_) -> tuple[Path_, str] | None:
     return None
 
 
+def shown(path: Path) -> Path:
+    """``path`` relative to the current folder when it is below it, for shorter messages."""
+    try:
+        return path.relative_to(Path.cwd())
+    except ValueError:
+        return path
+
+
+def exists_message(path: Path) -> str:
+    """Why a spec is not written over an existing file."""
+    return f"{shown(path)} already exists; pass --force to replace it"
+
+
 def refuse_overwrite(path: Path, force: bool) -> None:
     """Raise UsageError when ``path`` exists and ``force`` is not given."""
     if not force and (path.exists() or path.is_symlink()):
-        raise UsageError(f"{path} already exists; pass --force to replace it")
+        raise UsageError(exists_message(path))
 
 
 def write_spec(spec: NewSpec, force: bool = False) -> None:
@@ -140,6 +153,6 @@ def write_text(path: Path, text: str, replace: bool) -> None:
         finally:
             partial.unlink(missing_ok=True)
     except FileExistsError:
-        raise UsageError(f"{path} already exists; pass --force to replace it") from None
+        raise UsageError(exists_message(path)) from None
     except OSError as exc:
         raise UserError(f"cannot write {path}: {exc.strerror or exc}") from None

@@ -38,6 +38,14 @@ def _check_one(args: tuple[Path, Path | None, bool]) -> CheckedSpec:
     result = check_file(path, load_catalog(catalog_path))
     if not keep:
         result.subscription = None
+        result.data = None
+    return result
+
+
+def _check_in_worker(args: tuple[Path, Path | None, bool]) -> CheckedSpec:
+    # a model is slow to pickle; its loaded values are quick, and rebuilding is cheap
+    result = _check_one(args)
+    result.subscription = None
     return result
 
 
@@ -53,8 +61,14 @@ def check_files(
         return
     from concurrent.futures import ProcessPoolExecutor
 
+    from asp_provision.spec.models import Subscription
+
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        yield from pool.map(_check_one, jobs, chunksize=_CHUNK)
+        for result in pool.map(_check_in_worker, jobs, chunksize=_CHUNK):
+            if keep_models and result.data is not None:
+                result.subscription = Subscription.model_validate(result.data)
+                result.data = None
+            yield result
 
 
 @dataclass(frozen=True, slots=True)

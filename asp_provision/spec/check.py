@@ -46,6 +46,8 @@ class CheckedSpec:
     customer: str | None = None
     customer_at: tuple[int | None, int | None] = (None, None)
     subscription: Subscription | None = None
+    content_hash: str | None = None
+    data: Any = None  # the loaded values, to rebuild the model after a trip between processes
     diagnostics: list[Diagnostic] = field(default_factory=list)
 
     @property
@@ -71,7 +73,7 @@ def check_file(path: Path, catalog: Catalog) -> CheckedSpec:
 
 def check_document(doc: Document, catalog: Catalog) -> CheckedSpec:
     """Check a loaded document against the models and the catalog."""
-    result = CheckedSpec(doc.path)
+    result = CheckedSpec(doc.path, content_hash=doc.content_hash)
     data = doc.data
     if data is None:
         if not doc.diagnostics:
@@ -90,6 +92,8 @@ def check_document(doc: Document, catalog: Catalog) -> CheckedSpec:
     def report(path: Path_, code: str, message: str, severity: str) -> None:
         doc.error(code, path, message, severity)
 
+    if doc.scalars:
+        _booleans_for_numbers(doc)
     try:
         sub = Subscription.model_validate(data)
     except ValidationError as exc:
@@ -114,6 +118,8 @@ def check_document(doc: Document, catalog: Catalog) -> CheckedSpec:
     _check_file_name(doc, result.customer)
     if result.subscription is not None and any(d.severity == "error" for d in doc.diagnostics):
         result.subscription = None
+    if result.subscription is not None:
+        result.data = data
     result.diagnostics = sorted(doc.diagnostics, key=Diagnostic.sort_key)
     return result
 
@@ -225,14 +231,34 @@ def _quote_hint(text: str, kind: str, value: Any) -> str:
     return f'{text} is read by YAML as a {kind}; quote it ("{text}")'
 
 
-def allowed_keys(path: Path_) -> list[str]:
-    """The keys a mapping at ``path`` accepts (empty when free-form or unknown)."""
+def _type_at(path: Path_) -> Any:
     current: Any = Subscription
     for part in path:
         current = _step_into(current, part)
         if current is None:
-            return []
-    current = _unwrap(current)
+            return None
+    return _unwrap(current)
+
+
+_TRUE = {"yes", "y", "true", "on"}
+
+
+def _booleans_for_numbers(doc: Document) -> None:
+    """``count: yes`` reads as 1 to pydantic: say that YAML made it a boolean."""
+    for path, scalar in doc.scalars.items():
+        if scalar.kind == "boolean" and _type_at(path) in (int, float):
+            doc.error(
+                "yaml-type",
+                path,
+                f"{scalar.text} is read by YAML as the boolean "
+                f"{'true' if scalar.text.lower() in _TRUE else 'false'}, "
+                "but a number is expected here",
+            )
+
+
+def allowed_keys(path: Path_) -> list[str]:
+    """The keys a mapping at ``path`` accepts (empty when free-form or unknown)."""
+    current = _type_at(path)
     if isinstance(current, type) and issubclass(current, BaseModel):
         return [info.alias or name for name, info in current.model_fields.items()]
     return []

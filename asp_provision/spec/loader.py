@@ -8,6 +8,7 @@ booleans or numbers are remembered for a "quote it" message later.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -60,6 +61,7 @@ class Document:
 
     path: str
     data: Any = None
+    content_hash: str | None = None  # sha256 of the file's bytes
     positions: dict[Path_, tuple[int, int]] = field(default_factory=dict)
     scalars: dict[Path_, Scalar] = field(default_factory=dict)
     diagnostics: list[Diagnostic] = field(default_factory=list)
@@ -89,6 +91,7 @@ def read_text(path: Path, doc: Document) -> str | None:
     if len(raw) > MAX_FILE_BYTES:
         doc.error("too-large", (), f"file is larger than {MAX_FILE_BYTES // 1024} KiB")
         return None
+    doc.content_hash = hashlib.sha256(raw).hexdigest()
     if b"\x00" in raw:
         doc.error("binary", (), "this is a binary file, not a YAML spec")
         return None

@@ -510,10 +510,6 @@ def test_the_file_name_should_be_the_customer(tmp_path: Path) -> None:
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known defect: a YAML 1.1 boolean where a number is expected is read as 1 or 0",
-)
 @pytest.mark.parametrize("word", ["yes", "on", "no"])
 def test_a_boolean_where_a_number_is_expected_is_an_error(tmp_path: Path, word: str) -> None:
     text = (write_spec(tmp_path, example())).read_text()
