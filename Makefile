@@ -13,7 +13,11 @@ $(BIN)/.installed: pyproject.toml
 
 setup: $(BIN)/.installed
 
-# The main job: validate the specs, plan, and apply them to the local site (.asp/site/).
+# The example platinum customer's SSO client secret is a reference, env:GLOBEX_OIDC_SECRET;
+# for the local site a stand-in value will do (set your own to override it).
+export GLOBEX_OIDC_SECRET ?= local-site-stand-in
+
+# The main job: validate the specs, then plan and apply them to the local site (.asp/site/).
 run: setup
 	$(BIN)/asp-provision validate
 	$(BIN)/asp-provision apply --yes
