@@ -26,6 +26,7 @@ lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	cd playbooks && PATH="$(abspath $(BIN)):$$PATH" ansible-lint --offline --profile production .
 
 # Everything CI runs: lint, types, and every test (the slow ones run real Ansible).
 test: lint

@@ -33,15 +33,27 @@ _STEPS = (
     Step("servers", ("spec.servers",), ("network",)),
     Step("platform", ("spec.platform", "spec.application"), ("servers",)),
     Step("security", ("spec.security",)),
+    # the nginx server block also carries the allowlist and proxies to the app servers
     Step(
         "application",
-        ("spec.application", "spec.network.domain", "spec.sla"),
+        (
+            "spec.application",
+            "spec.network.domain",
+            "spec.network.allow_from",
+            "spec.servers.pools",
+            "spec.sla",
+        ),
         ("platform", "security"),
     ),
     Step("users", ("spec.users", "spec.security.roles"), ("application",)),
     # the charge depends on the bandwidth too, so the ledger follows it
     Step("billing", ("spec.billing", "spec.tier", "metadata", "spec.network.bandwidth_mbps")),
-    Step("reporting", ("spec.reporting", "spec.sla", "spec.tier"), ("application",)),
+    # scrape targets are the servers
+    Step(
+        "reporting",
+        ("spec.reporting", "spec.sla", "spec.tier", "spec.servers.pools"),
+        ("application",),
+    ),
     Step(
         VERIFY,
         ("metadata", "spec"),

@@ -1,0 +1,257 @@
+#!/usr/bin/python
+# Copyright: asp-provision contributors
+# Apache License 2.0 (see the project's pyproject.toml)
+"""Read a customer's site in one pass and run the syntax checkers found on PATH."""
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: asp_site_facts
+short_description: Read a customer's site and check its configuration with real tools
+description:
+  - Reads the text files and SQLite tables of a customer's site in one module run, for
+    the go-live checks to assert on.
+  - Runs the syntax checkers that are on C(PATH) against the generated files
+    (C(nft -c -f), C(nginx -t) through a temporary main configuration,
+    C(named-checkzone), C(promtool check rules)); a checker that is absent is reported
+    as not available and its check is skipped.
+  - Never changes anything; temporary files for the checkers live in a private
+    temporary folder that is removed afterwards. Runs in check mode too.
+version_added: "0.1.0"
+options:
+  site:
+    description: The customer's site folder; every other path is relative to it.
+    type: path
+    required: true
+  files:
+    description: Text files to read.
+    type: list
+    elements: str
+    default: []
+  tables:
+    description: SQLite tables to read, by the name the result uses.
+    type: dict
+    default: {}
+    suboptions:
+      path:
+        description: Database file.
+        type: str
+        required: true
+      table:
+        description: Table name (letters, digits and underscores).
+        type: str
+        required: true
+  nft:
+    description: nftables ruleset to check with C(nft -c -f).
+    type: str
+  nginx:
+    description: nginx configuration to check with C(nginx -t), included inside C(http {}).
+    type: str
+  zone:
+    description: DNS zone to check with C(named-checkzone).
+    type: dict
+    suboptions:
+      origin:
+        description: Zone name.
+        type: str
+        required: true
+      path:
+        description: Zone file.
+        type: str
+        required: true
+  prometheus_rules:
+    description: Prometheus rule file to check with C(promtool check rules).
+    type: str
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: none
+author:
+  - asp-provision contributors
+"""
+
+EXAMPLES = r"""
+- name: Read the site
+  asp_site_facts:
+    site: /srv/asp/site/acme-corp
+    files: [network/nftables.nft, application/nginx.conf]
+    tables:
+      users: {path: application/users.db, table: users}
+    nft: network/nftables.nft
+    nginx: application/nginx.conf
+  register: site
+"""
+
+RETURN = r"""
+files:
+  description: For every requested file, C(exists) and its C(content) (null when missing).
+  returned: always
+  type: dict
+  sample: {"network/qos.conf": {"exists": true, "content": "[class acme-corp]\n"}}
+tables:
+  description: For every requested table, C(exists) and its C(rows) as mappings.
+  returned: always
+  type: dict
+  sample: {"users": {"exists": true, "rows": [{"username": "jdoe", "role": "admin"}]}}
+tools:
+  description:
+    - For every requested checker, C(available) (found on PATH), and when it ran
+      C(ok), C(rc) and C(output).
+    - C(ok) is null when the checker could not judge the file here (for example
+      C(nft) without the permission to talk to the kernel).
+  returned: always
+  type: dict
+  sample: {"nft": {"available": true, "ok": true, "rc": 0, "output": ""}}
+"""
+
+import os
+import re
+import shutil
+import sqlite3
+import tempfile
+from typing import Any
+from urllib.parse import quote
+
+from ansible.module_utils.basic import AnsibleModule
+
+Result = dict[str, Any]
+
+# Messages of a checker that could not run here, as opposed to one that rejected the file.
+NOT_JUDGED = re.compile(
+    r"Operation not permitted|Permission denied|cache initialization failed", re.IGNORECASE
+)
+
+
+def inside(site: str, relative: str) -> str:
+    """The absolute path of a site file; paths leaving the site are refused."""
+    path = os.path.normpath(os.path.join(site, relative))
+    if os.path.isabs(relative) or not (path + os.sep).startswith(os.path.normpath(site) + os.sep):
+        raise ValueError(f"{relative!r} is outside the site")
+    return path
+
+
+def read_file(path: str) -> Result:
+    """Existence and text of one file."""
+    try:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            return {"exists": True, "content": handle.read()}
+    except FileNotFoundError:
+        return {"exists": False, "content": None}
+    except IsADirectoryError:
+        return {"exists": False, "content": None}
+
+
+def read_table(path: str, table: str) -> Result:
+    """Existence and rows of one SQLite table, opened read-only."""
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", table):
+        raise ValueError(f"{table!r} is not a table name")
+    if not os.path.isfile(path):
+        return {"exists": False, "rows": []}
+    conn = sqlite3.connect("file:" + quote(os.path.abspath(path)) + "?mode=ro", uri=True)
+    conn.row_factory = sqlite3.Row
+    try:
+        found = conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)
+        ).fetchone()
+        if found is None:
+            return {"exists": False, "rows": []}
+        rows = conn.execute(f"SELECT * FROM {table}").fetchall()  # noqa: S608 - name checked above
+        return {"exists": True, "rows": [dict(row) for row in rows]}
+    finally:
+        conn.close()
+
+
+def run_checker(module: AnsibleModule, argv: list[str]) -> Result:
+    """Run one checker; judge by its exit code unless it could not run here."""
+    rc, out, err = module.run_command(argv, environ_update={"LC_ALL": "C"})
+    output = (out + err).strip()
+    if rc == 0:
+        ok: bool | None = True
+    elif NOT_JUDGED.search(output):
+        ok = None
+    else:
+        ok = False
+    return {"available": True, "ok": ok, "rc": rc, "output": output, "command": argv}
+
+
+def check_nginx(module: AnsibleModule, binary: str, server_conf: str) -> Result:
+    """nginx -t on the server block, wrapped in a throw-away main configuration."""
+    with tempfile.TemporaryDirectory(prefix="asp-nginx-") as tmp:
+        main = os.path.join(tmp, "nginx.conf")
+        with open(main, "w", encoding="utf-8") as handle:
+            handle.write(
+                f"pid {tmp}/nginx.pid;\n"
+                f"error_log {tmp}/error.log;\n"
+                "events {}\n"
+                "http {\n"
+                f"    access_log off;\n"
+                f"    client_body_temp_path {tmp}/client_body;\n"
+                f"    proxy_temp_path {tmp}/proxy;\n"
+                f"    fastcgi_temp_path {tmp}/fastcgi;\n"
+                f"    uwsgi_temp_path {tmp}/uwsgi;\n"
+                f"    scgi_temp_path {tmp}/scgi;\n"
+                f'    include "{server_conf}";\n'
+                "}\n"
+            )
+        return run_checker(module, [binary, "-t", "-q", "-p", tmp + "/", "-c", main])
+
+
+def main() -> None:
+    module = AnsibleModule(
+        argument_spec={
+            "site": {"type": "path", "required": True},
+            "files": {"type": "list", "elements": "str", "default": []},
+            "tables": {"type": "dict", "default": {}},
+            "nft": {"type": "str"},
+            "nginx": {"type": "str"},
+            "zone": {
+                "type": "dict",
+                "options": {
+                    "origin": {"type": "str", "required": True},
+                    "path": {"type": "str", "required": True},
+                },
+            },
+            "prometheus_rules": {"type": "str"},
+        },
+        supports_check_mode=True,
+    )
+    params = module.params
+    site: str = params["site"]
+    result: Result = {"changed": False, "files": {}, "tables": {}, "tools": {}}
+    try:
+        for relative in params["files"]:
+            result["files"][relative] = read_file(inside(site, relative))
+        for name, spec in params["tables"].items():
+            result["tables"][name] = read_table(inside(site, spec["path"]), spec["table"])
+        checks: list[tuple[str, str, Any]] = []
+        if params["nft"]:
+            checks.append(("nft", "nft", inside(site, params["nft"])))
+        if params["nginx"]:
+            checks.append(("nginx", "nginx", inside(site, params["nginx"])))
+        if params["zone"]:
+            checks.append(("zone", "named-checkzone",
+                           (params["zone"]["origin"], inside(site, params["zone"]["path"]))))
+        if params["prometheus_rules"]:
+            checks.append(("prometheus_rules", "promtool", inside(site, params["prometheus_rules"])))
+    except (ValueError, sqlite3.Error, OSError) as exc:
+        module.fail_json(msg=f"cannot read the site {site}: {exc}", **result)
+
+    for name, program, target in checks:
+        binary = shutil.which(program)
+        if binary is None:
+            result["tools"][name] = {"available": False, "ok": None, "rc": None, "output": ""}
+        elif name == "nft":
+            result["tools"][name] = run_checker(module, [binary, "-c", "-f", target])
+        elif name == "nginx":
+            result["tools"][name] = check_nginx(module, binary, target)
+        elif name == "zone":
+            result["tools"][name] = run_checker(module, [binary, target[0], target[1]])
+        else:
+            result["tools"][name] = run_checker(module, [binary, "check", "rules", target])
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()
