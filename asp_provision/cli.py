@@ -54,6 +54,7 @@ class PlanFormat(StrEnum):
 
 class _Options:
     workspace: Path = Path(".")
+    state: Path | None = None
 
 
 def _version(value: bool) -> None:
@@ -74,11 +75,21 @@ def _root(
             show_default=False,
         ),
     ] = Path("."),
+    state: Annotated[
+        Path | None,
+        typer.Option(
+            "--state",
+            envvar="ASP_STATE",
+            help="State database (default: .asp/state.db in the workspace).",
+            show_default=False,
+        ),
+    ] = None,
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
     ] = False,
 ) -> None:
     _Options.workspace = workspace
+    _Options.state = state
 
 
 def _service(catalog: Path | None = None) -> Service:
@@ -90,7 +101,11 @@ def _service(catalog: Path | None = None) -> Service:
         raise UsageError(f"no such workspace folder: {root}")
     if catalog is not None and not catalog.is_file():
         raise UsageError(f"no such catalog file: {catalog}")
-    return Service(Workspace(root), catalog)
+    workspace = Workspace(root)
+    if _Options.state is not None:
+        settings = workspace.settings.model_copy(update={"state": _Options.state.resolve()})
+        workspace = Workspace(root, settings)
+    return Service(workspace, catalog)
 
 
 CatalogOption = Annotated[
