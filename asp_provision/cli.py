@@ -5,11 +5,8 @@ Heavy modules are imported inside the commands so that ``--help`` stays fast.
 
 from __future__ import annotations
 
-import json
 import signal
 import sys
-import tempfile
-import traceback
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
@@ -141,6 +138,8 @@ def schema(
     ] = None,
 ) -> None:
     """Print the JSON Schema of a spec, for editors and other tools."""
+    import json
+
     from asp_provision.service import subscription_schema
 
     text = json.dumps(subscription_schema(), indent=2) + "\n"
@@ -373,6 +372,9 @@ def _fail(message: str, code: int) -> NoReturn:
 
 
 def _debug_log() -> str:
+    import tempfile
+    import traceback
+
     with tempfile.NamedTemporaryFile(
         "w", prefix="asp-provision-", suffix=".log", delete=False
     ) as fh:

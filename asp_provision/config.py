@@ -15,7 +15,7 @@ CONFIG_FILE = "asp-provision.toml"
 class Settings(BaseModel):
     """What a workspace may change; paths are relative to the workspace root."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     specs: Path = Path("specs")
     catalog: Path | None = Field(
@@ -67,7 +67,7 @@ def load_settings(root: Path) -> Settings:
     try:
         text = path.read_text("utf-8")
     except FileNotFoundError:
-        return Settings()
+        return Settings.model_construct()  # the defaults: nothing to validate
     except OSError as exc:
         raise ConfigError(f"cannot read: {exc.strerror}", path) from None
     import tomllib
