@@ -1,9 +1,11 @@
-"""What a deal says, checked value by value, and the data a new spec is rendered from.
+"""What a deal says: its options, and its values read and checked one by one.
 
 A deal's values arrive as text, from command-line options or from a CSV row whose
-columns have the options' names. Each value is checked on its own here, so that one
-pass reports every bad value; rules across values are left to the spec's own checks,
-which run on the rendered spec.
+columns have the options' names. What rendering needs (the tier, the application,
+numbers and dates) is checked here; the formats of the rest (slugs, e-mails, domains,
+CIDRs) and the rules across values are checked on the rendered spec, which reports
+them all at once. When a deal cannot even be rendered, the formats are checked here
+as well, so that one pass still reports every bad value.
 """
 
 from __future__ import annotations
@@ -17,7 +19,6 @@ from typing import Any, get_args
 from pydantic import TypeAdapter, ValidationError
 
 from asp_provision.errors import UsageError
-from asp_provision.scaffold import sizing
 from asp_provision.spec.catalog import Catalog, Tier
 from asp_provision.spec.models import Cidr, Connection, Email, Fqdn, Name, Slug, Username
 from asp_provision.spec.rules import OPEN_NETWORKS, did_you_mean
@@ -39,49 +40,51 @@ class DealOption:
     help: str
     required: bool = False
     multiple: bool = False
-    metavar: str = "TEXT"
+    ask: str = ""
+    """The question that asks for it on a terminal, when its help does not read as one."""
 
     @property
     def flag(self) -> str:
-        """The command-line form: ``--contact-email``."""
-        return f"--{self.name}"
+        """The command-line form: ``--contact-email``, or ``CUSTOMER`` for the argument."""
+        return "CUSTOMER" if self.name == "customer" else f"--{self.name}"
+
+    @property
+    def question(self) -> str:
+        """How to ask for the value on a terminal."""
+        return self.ask or self.help.removesuffix(".")
 
 
 OPTIONS: tuple[DealOption, ...] = (
-    DealOption(
-        "customer", "The customer's slug: the spec's identity and file name.", True, metavar="SLUG"
-    ),
+    DealOption("customer", "The customer's slug: the spec's identity and file name.", True),
     DealOption("name", "The customer's display name.", True),
-    DealOption("tier", "Support tier, from the catalog.", True, metavar="TIER"),
-    DealOption("app", "Application, from the catalog.", True, metavar="APP"),
-    DealOption("version", "Application version (default: the catalog's latest).", metavar="VER"),
-    DealOption("edition", "Application edition (default: the catalog's first).", metavar="ED"),
-    DealOption("seats", "Seats sold; server sizing and billing follow from it.", True, metavar="N"),
-    DealOption("bandwidth", "Bandwidth to the customer in Mbps.", True, metavar="MBPS"),
-    DealOption("connection", "internet, vpn, mpls or direct (default: internet).", metavar="TYPE"),
+    DealOption("tier", "Support tier, from the catalog.", True),
+    DealOption("app", "Application, from the catalog.", True),
+    DealOption("version", "Application version (default: the catalog's latest)."),
+    DealOption("edition", "Application edition (default: the catalog's first)."),
+    DealOption("seats", "Seats sold; server sizing and billing follow from it.", True),
+    DealOption("bandwidth", "Bandwidth to the customer in Mbps.", True),
+    DealOption("connection", "internet, vpn, mpls or direct (default: internet)."),
     DealOption("provider", "The local connection provider (needed for mpls and direct)."),
-    DealOption(
-        "domain", "The service's domain name, e.g. mail.acme.example.", True, metavar="FQDN"
-    ),
+    DealOption("domain", "The service's domain name, e.g. mail.acme.example.", True),
     DealOption(
         "allow-from",
         "A customer network allowed in, as a CIDR (repeatable). Default: anywhere, "
         "for tiers that permit it.",
         multiple=True,
-        metavar="CIDR",
+        ask="The customer's networks allowed in, as CIDRs separated by spaces",
     ),
     DealOption("contact-name", "The billing contact's name.", True),
     DealOption("contact-email", "The billing contact's e-mail; reports go there too.", True),
-    DealOption("start-date", "Billing start date, YYYY-MM-DD.", True, metavar="DATE"),
-    DealOption("go-live", "Planned go-live date, YYYY-MM-DD.", metavar="DATE"),
+    DealOption("start-date", "Billing start date, YYYY-MM-DD.", True),
+    DealOption("go-live", "Planned go-live date, YYYY-MM-DD."),
     DealOption(
         "admin",
         "An administrator account of the application, USER:EMAIL (repeatable).",
         multiple=True,
-        metavar="USER:EMAIL",
+        ask="Administrators, as USER:EMAIL separated by spaces",
     ),
-    DealOption("currency", "Billing currency, ISO 4217 (default: USD).", metavar="CODE"),
-    DealOption("cycle", "Billing cycle: monthly or annual (default: monthly).", metavar="CYCLE"),
+    DealOption("currency", "Billing currency, ISO 4217 (default: USD)."),
+    DealOption("cycle", "Billing cycle: monthly or annual (default: monthly)."),
 )
 """Every option of a deal, in the order they are asked for and reported."""
 
@@ -113,7 +116,7 @@ def describe(problem: Problem) -> str:
     """A problem as the command line reports it: ``--seats: 'ten' is not a whole number``."""
     if problem.option is None:
         return problem.message
-    return f"--{problem.option}: {problem.message}"
+    return f"{BY_NAME[problem.option].flag}: {problem.message}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,7 +129,7 @@ class Admin:
 
 @dataclass(frozen=True, slots=True)
 class Deal:
-    """A deal whose every value passed its own check."""
+    """A deal read from its values, ready to render; the spec's own checks come after."""
 
     customer: str
     name: str
@@ -161,8 +164,21 @@ class Deal:
         return tuple(c for c in self.allow_from if c not in OPEN_NETWORKS)
 
 
+class _Read(dict[str, list[str]]):
+    """Values already split and stripped by :func:`read_values`."""
+
+
+def read_values(values: Values) -> Values:
+    """``values`` split and stripped once, for the many look-ups that follow."""
+    if isinstance(values, _Read):
+        return values
+    return _Read((option, texts(values, option)) for option in OPTION_NAMES)
+
+
 def texts(values: Values, option: str) -> list[str]:
     """The non-empty values given for ``option``; repeatable ones split on spaces, ',' or ';'."""
+    if isinstance(values, _Read):
+        return values[option]
     raw = values.get(option)
     if raw is None:
         return []
@@ -263,6 +279,7 @@ class _Reader:
     def __init__(self, values: Values) -> None:
         self.values = values
         self.problems: list[Problem] = []
+        self.formats: list[tuple[str, str, str]] = []  # option, kind, value
 
     def fail(self, option: str, message: str) -> None:
         self.problems.append(Problem(option, message))
@@ -270,10 +287,15 @@ class _Reader:
     def checked(self, option: str, kind: str) -> str:
         value = text(self.values, option) or ""
         if value:
+            self.formats.append((option, kind, value))
+        return value
+
+    def check_formats(self) -> None:
+        """Check the formats left to the spec, for a deal that will not get that far."""
+        for option, kind, value in self.formats:
             wrong = _check(kind, value)
             if wrong:
                 self.fail(option, wrong)
-        return value
 
     def whole_number(self, option: str) -> int:
         value = text(self.values, option)
@@ -322,24 +344,19 @@ class _Reader:
             if not sep or not username or not email:
                 self.fail("admin", f"'{item}' is not USER:EMAIL, e.g. jdoe:jdoe@acme.example")
                 continue
-            for kind, value in (("username", username), ("email", email)):
-                wrong = _check(kind, value)
-                if wrong:
-                    self.fail("admin", wrong)
+            self.formats += [("admin", "username", username), ("admin", "email", email)]
             found.append(Admin(username, email))
         return tuple(found)
 
     def networks(self) -> tuple[str, ...]:
         found = texts(self.values, "allow-from")
-        for cidr in found:
-            wrong = _check("cidr", cidr)
-            if wrong:
-                self.fail("allow-from", wrong)
+        self.formats += [("allow-from", "cidr", cidr) for cidr in found]
         return tuple(found) or (ANYWHERE,)
 
 
 def read_deal(values: Values, catalog: Catalog) -> Deal:
     """Check every value of a deal; raise DealInvalid listing all the problems."""
+    values = read_values(values)
     r = _Reader(values)
     for option in missing(values, catalog):
         r.fail(option.name, _why_required(option, values, catalog))
@@ -372,7 +389,8 @@ def read_deal(values: Values, catalog: Catalog) -> Deal:
     )
     cycle = r.one_of("cycle", CYCLES, "billing cycle", CYCLES[0])
     if r.problems or start_date is None:
-        order = {name: i for i, name in enumerate(OPTION_NAMES)}
+        r.check_formats()
+        order = {option: i for i, option in enumerate(OPTION_NAMES)}
         r.problems.sort(key=lambda p: order.get(p.option or "", len(order)))
         raise DealInvalid(_unique(r.problems))
     return Deal(
@@ -406,68 +424,3 @@ def _unique(problems: list[Problem]) -> list[Problem]:
             seen.add(problem)
             out.append(problem)
     return out
-
-
-def tier_level(catalog: Catalog, name: str) -> str:
-    """Where a tier stands in the catalog: entry, middle or top (by its response time)."""
-    names = catalog.tier_names()
-    rank = names.index(name)
-    if rank == 0:
-        return "entry"
-    return "top" if rank == len(names) - 1 else "middle"
-
-
-def spec_context(deal: Deal, catalog: Catalog) -> dict[str, Any]:
-    """The data ``spec.yaml.j2`` is rendered from: the deal, its tier and application."""
-    tier = catalog.tiers[deal.tier]
-    offer = catalog.applications[deal.app]
-    rule = offer.sizing
-    db = sizing.db_pool(rule)
-    return {
-        "deal": {
-            "customer": deal.customer,
-            "name": deal.name,
-            "tier": deal.tier,
-            "app": deal.app,
-            "version": deal.version,
-            "edition": deal.edition,
-            "seats": deal.seats,
-            "bandwidth_mbps": deal.bandwidth_mbps,
-            "connection": deal.connection,
-            "provider": deal.provider,
-            "customer_cidrs": list(deal.customer_cidrs),
-            "allow_from": list(deal.allow_from),
-            "domain": deal.domain,
-            "contact_name": deal.contact_name,
-            "contact_email": deal.contact_email,
-            "start_date": deal.start_date,
-            "go_live": deal.go_live,
-            "admins": [{"username": a.username, "email": a.email} for a in deal.admins],
-            "account_id": deal.account_id,
-            "currency": deal.currency,
-            "cycle": deal.cycle,
-        },
-        "tier": {
-            "name": deal.tier,
-            "level": tier_level(catalog, deal.tier),
-            "description": tier.description,
-            "response_minutes": tier.response_minutes,
-            "resolution_hours": tier.resolution_hours,
-            "support_hours": tier.support_hours,
-            "availability_pct": tier.availability_pct,
-            "channels": list(tier.channels),
-            "tenancy": list(tier.tenancy),
-            "password_policy": tier.password_policy.model_dump(),
-            "backup_retention_days": tier.backup_retention_days,
-        },
-        "application": {
-            "name": deal.app,
-            "description": offer.description,
-            "middleware": list(offer.middleware),
-        },
-        "sizing": {
-            "app": sizing.app_pool(rule, deal.seats).as_dict(),
-            "db": db.as_dict() if db else None,
-            "storage_gb": sizing.storage_gb(rule, deal.seats),
-        },
-    }

@@ -198,7 +198,10 @@ def make_specs(
     else:
         from concurrent.futures import ProcessPoolExecutor
 
-        load_catalog(catalog_path)  # a broken catalog fails here, once, not in every worker
+        # loaded once here, before the workers fork: a broken catalog or template fails
+        # once, and each worker starts with both ready
+        load_catalog(catalog_path)
+        _templates_for(templates_dir).load_spec()
         with ProcessPoolExecutor(max_workers=workers) as pool:
             for chunk in pool.map(_check_rows, jobs):
                 outcomes.extend(chunk)
@@ -250,12 +253,17 @@ _Job = tuple[Sequence[DealRow], Path, Path | None, Path | None]
 _templates: dict[Path | None, Templates] = {}
 
 
+def _templates_for(folder: Path | None) -> Templates:
+    templates = _templates.get(folder)
+    if templates is None:
+        templates = _templates[folder] = Templates(folder)
+    return templates
+
+
 def _check_rows(job: _Job) -> list[Outcome]:
     rows, specs_dir, templates_dir, catalog_path = job
     catalog = load_catalog(catalog_path)
-    templates = _templates.get(templates_dir)
-    if templates is None:
-        templates = _templates[templates_dir] = Templates(templates_dir)
+    templates = _templates_for(templates_dir)
     out = []
     for row in rows:
         outcome = Outcome(row.line)

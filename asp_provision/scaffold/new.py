@@ -1,6 +1,8 @@
 """A new spec from a deal: rendered from the template, checked like any spec, then written.
 
-A spec that fails its checks is never written. Each problem is reported against the
+The template gets the deal, its tier and application from the catalog, and the servers
+and storage the catalog's sizing rules give for the seats. A spec that fails its checks
+is never written. Each problem is reported against the
 deal's option it came from (``--contact-email``, or the CSV column of that name);
 one that no option explains is the template's, and says so.
 """
@@ -10,9 +12,11 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from asp_provision.errors import UsageError, UserError
-from asp_provision.scaffold.deal import Deal, DealInvalid, Problem, spec_context
+from asp_provision.scaffold import sizing
+from asp_provision.scaffold.deal import Deal, DealInvalid, Problem
 from asp_provision.scaffold.templates import Templates
 from asp_provision.spec.catalog import Catalog
 from asp_provision.spec.check import check_document
@@ -86,8 +90,20 @@ def new_spec(deal: Deal, catalog: Catalog, templates: Templates, path: Path | No
         problem = _problem(diagnostic, templates)
         (errors if diagnostic.severity == "error" else warnings).append(problem)
     if errors:
-        raise DealInvalid(errors)
+        raise DealInvalid(_unique(errors))
     return NewSpec(deal.customer, path, text, tuple(warnings))
+
+
+def _unique(problems: list[Problem]) -> list[Problem]:
+    """Each problem once; the account id is the customer's, so its problem is too."""
+    out: list[Problem] = []
+    for problem in problems:
+        if problem in out:
+            continue
+        if problem.option == "customer" and any(p.option == "customer" for p in out):
+            continue
+        out.append(problem)
+    return out
 
 
 def _problem(d: Diagnostic, templates: Templates) -> Problem:
@@ -156,3 +172,68 @@ def write_text(path: Path, text: str, replace: bool) -> None:
         raise UsageError(exists_message(path)) from None
     except OSError as exc:
         raise UserError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+def tier_level(catalog: Catalog, name: str) -> str:
+    """Where a tier stands in the catalog: entry, middle or top (by its response time)."""
+    names = catalog.tier_names()
+    rank = names.index(name)
+    if rank == 0:
+        return "entry"
+    return "top" if rank == len(names) - 1 else "middle"
+
+
+def spec_context(deal: Deal, catalog: Catalog) -> dict[str, Any]:
+    """The data ``spec.yaml.j2`` is rendered from: the deal, its tier and application."""
+    tier = catalog.tiers[deal.tier]
+    offer = catalog.applications[deal.app]
+    rule = offer.sizing
+    db = sizing.db_pool(rule)
+    return {
+        "deal": {
+            "customer": deal.customer,
+            "name": deal.name,
+            "tier": deal.tier,
+            "app": deal.app,
+            "version": deal.version,
+            "edition": deal.edition,
+            "seats": deal.seats,
+            "bandwidth_mbps": deal.bandwidth_mbps,
+            "connection": deal.connection,
+            "provider": deal.provider,
+            "customer_cidrs": list(deal.customer_cidrs),
+            "allow_from": list(deal.allow_from),
+            "domain": deal.domain,
+            "contact_name": deal.contact_name,
+            "contact_email": deal.contact_email,
+            "start_date": deal.start_date,
+            "go_live": deal.go_live,
+            "admins": [{"username": a.username, "email": a.email} for a in deal.admins],
+            "account_id": deal.account_id,
+            "currency": deal.currency,
+            "cycle": deal.cycle,
+        },
+        "tier": {
+            "name": deal.tier,
+            "level": tier_level(catalog, deal.tier),
+            "description": tier.description,
+            "response_minutes": tier.response_minutes,
+            "resolution_hours": tier.resolution_hours,
+            "support_hours": tier.support_hours,
+            "availability_pct": tier.availability_pct,
+            "channels": list(tier.channels),
+            "tenancy": list(tier.tenancy),
+            "password_policy": tier.password_policy.model_dump(),
+            "backup_retention_days": tier.backup_retention_days,
+        },
+        "application": {
+            "name": deal.app,
+            "description": offer.description,
+            "middleware": list(offer.middleware),
+        },
+        "sizing": {
+            "app": sizing.app_pool(rule, deal.seats).as_dict(),
+            "db": db.as_dict() if db else None,
+            "storage_gb": sizing.storage_gb(rule, deal.seats),
+        },
+    }

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 from asp_provision.spec.catalog import Sizing
@@ -26,7 +26,12 @@ class PoolSize:
 
     def as_dict(self) -> dict[str, Any]:
         """As template data."""
-        return asdict(self)
+        return {
+            "count": self.count,
+            "cpu_cores": self.cpu_cores,
+            "memory_gb": self.memory_gb,
+            "disk_gb": self.disk_gb,
+        }
 
 
 def app_pool(rule: Sizing, seats: int) -> PoolSize:

@@ -28,6 +28,7 @@ from jinja2 import (
     FileSystemLoader,
     FunctionLoader,
     StrictUndefined,
+    Template,
     TemplateError,
     TemplateNotFound,
     TemplateSyntaxError,
@@ -67,7 +68,6 @@ _STR_TAG = "tag:yaml.org,2002:str"
 _NOT_PRINTABLE = re.compile("[\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff\ud800-\udfff]")
 
 
-@lru_cache(maxsize=8192)
 def _plain_ok(text: str) -> bool:
     if not _PLAIN.fullmatch(text):
         return False
@@ -84,8 +84,18 @@ def yaml_quote(text: str) -> str:
     return _NOT_PRINTABLE.sub(_escape_char, json.dumps(text, ensure_ascii=False))
 
 
+@lru_cache(maxsize=8192)
+def _yaml_str(text: str) -> str:
+    return text if _plain_ok(text) else yaml_quote(text)
+
+
 def to_yaml(value: Any) -> str:
     """``value`` as a YAML flow value: plain when safe, else quoted; lists and maps inline."""
+    kind = type(value)
+    if kind is str:
+        return _yaml_str(value)
+    if kind is int:
+        return str(value)
     if isinstance(value, YamlText):
         return value
     if value is None:
@@ -101,7 +111,7 @@ def to_yaml(value: Any) -> str:
     if isinstance(value, dt.date):
         return value.isoformat()
     if isinstance(value, str):
-        return value if _plain_ok(value) else yaml_quote(value)
+        return _yaml_str(str(value))
     if isinstance(value, Mapping):
         return "{" + ", ".join(f"{to_yaml(str(k))}: {to_yaml(v)}" for k, v in value.items()) + "}"
     if isinstance(value, list | tuple):
@@ -141,6 +151,11 @@ def money(value: float) -> str:
     return f"{value:,.2f}"
 
 
+def number(value: int) -> str:
+    """A whole number with thousands separators: 120,000."""
+    return f"{value:,}"
+
+
 def minutes(value: int) -> str:
     """A duration in minutes, in hours when whole: 5 minutes, 4 hours."""
     if value >= 60 and value % 60 == 0:
@@ -166,7 +181,7 @@ def _environment(
         keep_trailing_newline=True,
         auto_reload=False,
     )
-    env.filters.update(money=money, minutes=minutes, hours=hours)
+    env.filters.update(money=money, number=number, minutes=minutes, hours=hours)
     return env
 
 
@@ -189,6 +204,10 @@ class Templates:
     def spec(self, context: Mapping[str, Any]) -> str:
         """Render a new spec from ``spec.yaml.j2``."""
         return _render(self._yaml, SPEC_TEMPLATE, context)
+
+    def load_spec(self) -> None:
+        """Read and compile ``spec.yaml.j2`` now; SourceError when it has a syntax error."""
+        _load(self._yaml, SPEC_TEMPLATE)
 
     def spec_source(self) -> str:
         """The file ``spec.yaml.j2`` is read from, for messages."""
@@ -217,13 +236,17 @@ def _read_builtin(folder: Traversable, name: str) -> tuple[str, str, Callable[[]
     return item.read_text("utf-8"), str(item), lambda: True
 
 
-def _render(env: SandboxedEnvironment, name: str, context: Mapping[str, Any]) -> str:
+def _load(env: SandboxedEnvironment, name: str) -> Template:
     try:
-        template = env.get_template(name)
+        return env.get_template(name)
     except TemplateNotFound:
         raise SourceError("the template is missing", name) from None
     except TemplateSyntaxError as exc:
         raise SourceError(exc.message or "syntax error", exc.filename or name, exc.lineno) from None
+
+
+def _render(env: SandboxedEnvironment, name: str, context: Mapping[str, Any]) -> str:
+    template = _load(env, name)
     try:
         return template.render(context)
     except TemplateSyntaxError as exc:  # in a template it includes

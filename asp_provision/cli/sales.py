@@ -1,43 +1,19 @@
-# Commands for sales ops: init, new and docs, to paste into asp_provision/cli.py.
-#
-# Summary of the commands:
-#
-#   init DIR [--force]
-#       A new workspace in DIR: the default catalog.yaml, templates/, playbooks/,
-#       schema/subscription.schema.json, an empty specs/, a .gitignore for .asp/ and a
-#       README for the team. A non-empty DIR needs --force; an existing file is never
-#       overwritten (it is kept and reported). Exit 2 for a non-empty DIR without --force.
-#
-#   new CUSTOMER [--name] [--tier] [--app] [--version] [--edition] [--seats]
-#       [--bandwidth] [--connection] [--provider] [--domain] [--allow-from CIDR]...
-#       [--contact-name] [--contact-email] [--start-date] [--go-live]
-#       [--admin USER:EMAIL]... [--currency] [--cycle] [-o FILE|-] [--force] [--dry-run]
-#       [--catalog FILE]
-#       One spec from a deal, rendered from templates/spec.yaml.j2 and validated before
-#       it is written to specs/CUSTOMER.yaml (-o FILE elsewhere, -o - to stdout). On a
-#       terminal, missing required values are asked for, with the catalog's choices;
-#       otherwise each missing or bad value is an error naming its flag (exit 2). An
-#       existing spec is replaced only with --force. --dry-run validates only.
-#
-#   new --from-csv DEALS.csv [--force] [--dry-run] [--catalog FILE]
-#       One spec per row (columns named after the options above, without "--"). Every
-#       row is validated before any file is written; if any row fails, nothing is
-#       written and every problem is printed as DEALS.csv:LINE: column: message
-#       (exit 1). --dry-run validates only.
-#
-#   docs CUSTOMER [--format md|html] [-o FILE] [--catalog FILE]
-#       The customer's service definition from its spec (not the state): customer and
-#       application, tier, SLA, what support includes and excludes, servers and
-#       network, billing contact and charges, onboarding. HTML is one self-contained
-#       file that prints well. An invalid spec prints the validation report (exit 1).
-#
-# Paste the code below after the other commands. It needs nothing new at the top of
-# cli.py: json, sys, Path, Annotated, StrEnum, typer, UsageError, CatalogOption,
-# _service, _interactive and _write are all there already, and `Service` is in the
-# TYPE_CHECKING block. The scaffold modules are imported inside the
-# functions, so `--help` stays fast.
-#
-# ----------------------------------------------------------------------------------
+"""Commands for sales ops: init (a workspace), new (specs from deals) and docs."""
+
+from __future__ import annotations
+
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from asp_provision.cli.app import CatalogOption, _interactive, _service, _write, app
+from asp_provision.errors import UsageError
+
+if TYPE_CHECKING:
+    from asp_provision.service import Service
 
 
 class DocFormat(StrEnum):
@@ -58,6 +34,8 @@ def init(
     ] = False,
 ) -> None:
     """Create a workspace: the default catalog, templates and playbooks, an empty specs/."""
+    import json
+
     from asp_provision.scaffold.workspace import init_workspace
     from asp_provision.service import subscription_schema
 
@@ -67,6 +45,9 @@ def init(
     if kept:
         listed = ", ".join(str(p) for p in kept[:5]) + (", ..." if len(kept) > 5 else "")
         sys.stderr.write(f"Kept {len(kept)} files that exist already: {listed}\n")
+    if not result.created:
+        sys.stderr.write(f"{directory} has every workspace file already; nothing was changed.\n")
+        return
     sys.stderr.write(
         f"Created a workspace in {directory} ({len(result.created)} files). "
         f"Next: cd {directory} && asp-provision new CUSTOMER\n"
@@ -237,19 +218,17 @@ def _new_one(
 
 def _ask_missing(service: Service, values: dict[str, str | list[str] | None]) -> None:
     """Ask, on the terminal, for each required value the deal does not give."""
-    import click
-
     from asp_provision.scaffold.deal import choices, missing
 
     catalog = service.catalog
     while wanted := missing(values, catalog):
         option = wanted[0]
         allowed = choices(option.name, values, catalog)
-        answer = typer.prompt(
-            f"{option.help.removesuffix('.')} ({option.flag})",
-            type=click.Choice(allowed) if allowed else str,
-            err=True,
-        )
+        label = option.question + (f" ({', '.join(allowed)})" if allowed else "")
+        answer = str(typer.prompt(label, type=str, err=True)).strip()
+        if allowed and answer not in allowed:
+            sys.stderr.write(f"Error: {answer!r} is not one of {', '.join(allowed)}.\n")
+            continue
         values[option.name] = [answer] if option.multiple else answer
 
 

@@ -1,0 +1,156 @@
+"""Commands that run Ansible or read what ran: apply, destroy, status and unlock."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from asp_provision.cli.app import (
+    CatalogOption,
+    _interactive,
+    _progress,
+    _service,
+    _warnings,
+    app,
+)
+from asp_provision.cli.specs import PlanFormat, _plan_or_report
+from asp_provision.errors import UsageError
+
+if TYPE_CHECKING:
+    from asp_provision.run.apply import RunResult
+
+StepsOption = Annotated[
+    list[str] | None,
+    typer.Option("--only", help="Run only this step (repeatable); dependencies must be applied."),
+]
+ExcludeOption = Annotated[
+    list[str] | None, typer.Option("--exclude", help="Leave this step out (repeatable).")
+]
+YesOption = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
+ParallelOption = Annotated[
+    int | None,
+    typer.Option("--parallel", min=1, max=256, help="Customers run at once (Ansible forks)."),
+]
+
+
+def _confirm(question: str, yes: bool) -> None:
+    if yes:
+        return
+    if not _interactive():
+        raise UsageError("not running in a terminal: pass --yes to go ahead without asking")
+    if not typer.confirm(question, default=False, err=True):
+        sys.stderr.write("Nothing was changed.\n")
+        raise typer.Exit(1)
+
+
+@app.command()
+def apply(
+    paths: Annotated[
+        list[Path] | None,
+        typer.Argument(help="Spec files or folders, or one saved PLAN.json.", show_default=False),
+    ] = None,
+    catalog: CatalogOption = None,
+    yes: YesOption = False,
+    check: Annotated[
+        bool, typer.Option("--check", help="Ansible check and diff mode; records nothing.")
+    ] = False,
+    only: StepsOption = None,
+    exclude: ExcludeOption = None,
+    parallel: ParallelOption = None,
+    refresh: Annotated[
+        bool, typer.Option("--refresh", help="Detect drift first, and repair it.")
+    ] = False,
+) -> None:
+    """Plan, confirm, then run the steps' playbooks; each finished step is recorded."""
+    from asp_provision.render.plan import plan_text
+    from asp_provision.render.progress import results
+
+    if not yes and not check and not _interactive():
+        raise UsageError("not running in a terminal: pass --yes to apply without asking")
+    service = _service(catalog)
+    args = paths or []
+    if len(args) == 1 and args[0].suffix == ".json":
+        if only or exclude or refresh:
+            raise UsageError(
+                "a saved plan is applied exactly as it was made: "
+                "--only, --exclude and --refresh belong to `plan`"
+            )
+        plan, desired = service.saved_plan(args[0])
+    else:
+        result = _plan_or_report(service, args, set(only or ()), set(exclude or ()), refresh)
+        _warnings(result.report)
+        plan, desired = result.plan, [d for d in service.desired(args).desired]
+    plan_text(plan, sys.stderr)
+    if not plan.changed:
+        raise typer.Exit(0)
+    if not check:
+        _confirm("Apply this plan?", yes)
+    outcome = service.apply(plan, desired, _progress(), check=check, parallel=parallel)
+    results(outcome, sys.stderr)
+    if check:
+        _drift_report(outcome)
+    raise typer.Exit(outcome.exit_code)
+
+
+def _drift_report(outcome: RunResult) -> None:
+    for run in outcome.customers.values():
+        for step, tasks in run.drift.items():
+            for task in tasks:
+                sys.stdout.write(f"{run.customer}: {step}: would change: {task}\n")
+
+
+@app.command()
+def destroy(
+    customer: Annotated[str, typer.Argument(help="The customer to offboard.")],
+    yes: YesOption = False,
+    parallel: ParallelOption = None,
+) -> None:
+    """Offboard a customer: each applied step's teardown, in reverse order."""
+    from asp_provision.render.progress import results
+
+    service = _service()
+    if not yes and not _interactive():
+        raise UsageError("not running in a terminal: pass --yes to destroy without asking")
+    _confirm(f"Tear down every step of {customer}? Its billing account will be closed.", yes)
+    outcome = service.destroy(customer, _progress(), parallel)
+    results(outcome, sys.stderr)
+    raise typer.Exit(outcome.exit_code)
+
+
+@app.command()
+def status(
+    customer: Annotated[
+        str | None, typer.Argument(help="One customer's steps.", show_default=False)
+    ] = None,
+    output: Annotated[PlanFormat, typer.Option("--format", "-f", help="Output format.")] = (
+        PlanFormat.text
+    ),
+) -> None:
+    """Customers: tier, application, steps applied / pending / failed, last run, go-live."""
+    from asp_provision.render.status import status_json, status_text
+
+    found = _service().status(customer)
+    if output is PlanFormat.json:
+        status_json(found, sys.stdout)
+    else:
+        status_text(found, sys.stdout, one=customer is not None)
+
+
+@app.command()
+def unlock(
+    customer: Annotated[str, typer.Argument(help="The customer whose lock to clear.")],
+    force: Annotated[
+        bool, typer.Option("--force", help="Clear it even if its process may be alive.")
+    ] = False,
+) -> None:
+    """Clear a stale lock left by a run that was killed."""
+    from asp_provision.state.locks import unlock as clear
+    from asp_provision.state.store import StateStore
+
+    service = _service()
+    with StateStore(service.workspace.state_path) as store:
+        lock = clear(store, customer, force)
+    sys.stderr.write(f"Cleared the lock of {customer} ({lock.describe()}).\n")
