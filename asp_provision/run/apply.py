@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import secrets as random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -188,46 +189,29 @@ class Runner:
         results = {c: CustomerRun(c, steps) for c, steps in todo.items()}
         if check:
             return self._execute(request, run_id, results, None, None)
-        store = StateStore(self.workspace.state_path).open()
-        try:
-            locks.acquire(store, list(todo), run_id)
-            try:
-                store.begin_run(
-                    run_id, "apply", list(todo), str(log_dir), plan.model_dump(mode="json")
+        with self._recording(run_id, "apply", list(todo), log_dir, plan) as store:
+            for customer in todo:
+                item = desired[customer]
+                store.record_spec(
+                    customer,
+                    item.subscription.model_dump(mode="json", by_alias=True, exclude_none=True),
+                    item.path,
                 )
-                for customer in todo:
-                    item = desired[customer]
-                    store.record_spec(
-                        customer,
-                        item.subscription.model_dump(mode="json", by_alias=True, exclude_none=True),
-                        item.path,
-                    )
 
-                def record(event: StepFinished) -> None:
-                    if event.ok:
-                        store.record_step(
-                            event.customer,
-                            event.step,
-                            run_id,
-                            succeeded=True,
-                            input_hash=hashes[event.customer][event.step],
-                            inputs=step_inputs(inputs[event.customer], STEPS[event.step]),
-                        )
-                    else:
-                        store.record_step(
-                            event.customer,
-                            event.step,
-                            run_id,
-                            succeeded=False,
-                            message=f"{event.task}: {event.message}",
-                        )
+            def record(event: StepFinished) -> None:
+                if not event.ok:
+                    _record_failure(store, event, run_id)
+                    return
+                store.record_step(
+                    event.customer,
+                    event.step,
+                    run_id,
+                    succeeded=True,
+                    input_hash=hashes[event.customer][event.step],
+                    inputs=step_inputs(inputs[event.customer], STEPS[event.step]),
+                )
 
-                result = self._execute(request, run_id, results, record, store)
-            finally:
-                locks.release(store, run_id)
-        finally:
-            store.close()
-        return result
+            return self._execute(request, run_id, results, record, store)
 
     def destroy(
         self, customer: str, recorded: Desired, applied: list[str], forks: int
@@ -247,32 +231,45 @@ class Runner:
             mitogen=self.workspace.settings.mitogen,
         )
         results = {customer: CustomerRun(customer, order)}
+        with self._recording(run_id, "destroy", [customer], log_dir, None) as store:
+
+            def record(event: StepFinished) -> None:
+                if event.ok:
+                    store.forget_step(event.customer, event.step)
+                else:
+                    _record_failure(store, event, run_id, "teardown: ")
+
+            result = self._execute(request, run_id, results, record, store)
+            if result.outcome == "succeeded":
+                store.forget_customer(customer)
+            return result
+
+    @contextmanager
+    def _recording(
+        self,
+        run_id: str,
+        command: str,
+        customers: list[str],
+        log_dir: Path,
+        plan: Plan | None,
+    ) -> Iterator[StateStore]:
+        """The state store of a run: its customers locked, the run begun, locks always freed."""
         store = StateStore(self.workspace.state_path).open()
         try:
-            locks.acquire(store, [customer], run_id)
+            locks.acquire(store, customers, run_id)
             try:
-                store.begin_run(run_id, "destroy", [customer], str(log_dir), None)
-
-                def record(event: StepFinished) -> None:
-                    if event.ok:
-                        store.forget_step(event.customer, event.step)
-                    else:
-                        store.record_step(
-                            event.customer,
-                            event.step,
-                            run_id,
-                            succeeded=False,
-                            message=f"teardown: {event.task}: {event.message}",
-                        )
-
-                result = self._execute(request, run_id, results, record, store)
-                if result.outcome == "succeeded":
-                    store.forget_customer(customer)
+                store.begin_run(
+                    run_id,
+                    command,
+                    customers,
+                    str(log_dir),
+                    plan.model_dump(mode="json") if plan else None,
+                )
+                yield store
             finally:
                 locks.release(store, run_id)
         finally:
             store.close()
-        return result
 
     def _execute(
         self,
@@ -314,6 +311,16 @@ class Runner:
             seconds=outcome.seconds,
             check=request.check,
         )
+
+
+def _record_failure(store: StateStore, event: StepFinished, run_id: str, prefix: str = "") -> None:
+    store.record_step(
+        event.customer,
+        event.step,
+        run_id,
+        succeeded=False,
+        message=f"{prefix}{event.task}: {event.message}",
+    )
 
 
 def _outcome_name(outcome: RunOutcome | None) -> str:

@@ -10,7 +10,7 @@ from pathlib import Path
 from asp_provision.errors import UsageError
 from asp_provision.spec.catalog import load_catalog
 from asp_provision.spec.check import CheckedSpec, check_file
-from asp_provision.spec.diagnostics import Diagnostic
+from asp_provision.spec.diagnostics import Diagnostic, Tally
 
 SPEC_SUFFIXES = (".yaml", ".yml")
 PARALLEL_FROM = 48
@@ -72,27 +72,12 @@ def check_files(
 
 
 @dataclass(frozen=True, slots=True)
-class FileReport:
+class FileReport(Tally):
     """The diagnostics of one file."""
 
     path: str
     customer: str | None
     diagnostics: tuple[Diagnostic, ...]
-
-    @property
-    def errors(self) -> int:
-        """How many errors."""
-        return sum(1 for d in self.diagnostics if d.severity == "error")
-
-    @property
-    def warnings(self) -> int:
-        """How many warnings."""
-        return sum(1 for d in self.diagnostics if d.severity == "warning")
-
-    @property
-    def valid(self) -> bool:
-        """True when there is no error."""
-        return self.errors == 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,7 +14,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from asp_provision.spec import rules
 from asp_provision.spec.catalog import Catalog
-from asp_provision.spec.diagnostics import Diagnostic, Path_
+from asp_provision.spec.diagnostics import Diagnostic, Path_, Tally
 from asp_provision.spec.loader import Document, load_file
 from asp_provision.spec.models import (
     SECRET_MESSAGE,
@@ -39,7 +39,7 @@ _PATTERNS = {
 
 
 @dataclass(slots=True)
-class CheckedSpec:
+class CheckedSpec(Tally):
     """The outcome of checking one file."""
 
     path: str
@@ -49,21 +49,6 @@ class CheckedSpec:
     content_hash: str | None = None
     data: Any = None  # the loaded values, to rebuild the model after a trip between processes
     diagnostics: list[Diagnostic] = field(default_factory=list)
-
-    @property
-    def errors(self) -> int:
-        """How many errors."""
-        return sum(1 for d in self.diagnostics if d.severity == "error")
-
-    @property
-    def warnings(self) -> int:
-        """How many warnings."""
-        return sum(1 for d in self.diagnostics if d.severity == "warning")
-
-    @property
-    def valid(self) -> bool:
-        """True when there is no error (warnings allowed)."""
-        return self.errors == 0
 
 
 def check_file(path: Path, catalog: Catalog) -> CheckedSpec:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -39,3 +40,25 @@ class Diagnostic:
     def sort_key(self) -> tuple[int, int, str]:
         """Order diagnostics by position in the file."""
         return (self.line or 0, self.column or 0, self.message)
+
+
+class Tally:
+    """Counts over ``self.diagnostics``, for the results that carry them."""
+
+    __slots__ = ()
+    diagnostics: Sequence[Diagnostic]
+
+    @property
+    def errors(self) -> int:
+        """How many errors."""
+        return sum(1 for d in self.diagnostics if d.severity == "error")
+
+    @property
+    def warnings(self) -> int:
+        """How many warnings."""
+        return sum(1 for d in self.diagnostics if d.severity == "warning")
+
+    @property
+    def valid(self) -> bool:
+        """True when there is no error (warnings allowed)."""
+        return self.errors == 0

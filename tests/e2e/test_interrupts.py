@@ -44,22 +44,24 @@ def _wait_for(ws: Path, sql: str, timeout: float = 120) -> None:
     raise AssertionError(f"timed out waiting for: {sql}")
 
 
-def _ansible_processes() -> list[int]:
+def _ansible_processes(ws: Path) -> list[int]:
+    """ansible-playbook processes (and workers) of runs in ``ws``, found by their environment."""
     found = []
     for proc in Path("/proc").iterdir():
         if proc.name.isdigit():
             try:
                 cmdline = (proc / "cmdline").read_bytes()
+                environ = (proc / "environ").read_bytes()
             except OSError:
                 continue
-            if b"ansible-playbook" in cmdline and b"main.yml" in cmdline:
+            if b"ansible" in cmdline and str(ws).encode() in environ:
                 found.append(int(proc.name))
     return found
 
 
-def _wait_no_ansible(timeout: float = 120) -> None:
+def _wait_no_ansible(ws: Path, timeout: float = 120) -> None:
     deadline = time.monotonic() + timeout
-    while _ansible_processes() and time.monotonic() < deadline:
+    while _ansible_processes(ws) and time.monotonic() < deadline:
         time.sleep(0.2)
 
 
@@ -69,7 +71,7 @@ def test_sigkill_leaves_a_readable_state_and_the_next_apply_converges(tmp_path: 
     _wait_for(ws, "SELECT 1 FROM steps WHERE status = 'applied'")
     proc.send_signal(signal.SIGKILL)
     proc.wait()
-    _wait_no_ansible()  # the killed run's ansible-playbook finishes its task on its own
+    _wait_no_ansible(ws)  # the killed run's ansible-playbook finishes its task on its own
     status = cli(ws, "status", "-f", "json")
     assert status.returncode == 0, status.stderr
     applied = sum(c["applied"] for c in json.loads(status.stdout)["customers"])
@@ -95,7 +97,7 @@ def test_ctrl_c_stops_ansible_and_records_what_finished(tmp_path: Path) -> None:
     assert "interrupted" in stderr
     assert "Traceback" not in stderr
     time.sleep(1)
-    assert _ansible_processes() == []
+    assert _ansible_processes(ws) == []
     db = ws / ".asp" / "state.db"
     assert query(db, "SELECT outcome FROM runs") == [("interrupted",)]
     assert query(db, "SELECT count(*) FROM locks") == [(0,)]
