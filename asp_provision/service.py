@@ -81,7 +81,11 @@ class Service:
             result = dupes.check(result)
             reports.append(FileReport(result.path, result.customer, tuple(result.diagnostics)))
             if result.subscription is not None:
-                desired.append(Desired(result.path, result.content_hash or "", result.subscription))
+                desired.append(
+                    Desired(
+                        result.path, result.content_hash or "", result.subscription, result.document
+                    )
+                )
         report = ValidationReport(tuple(reports))
         if report.errors:
             raise SpecsInvalid(report)

@@ -14,9 +14,10 @@ import tempfile
 from pathlib import Path
 
 from asp_provision.config import Workspace
-from asp_provision.plan.diff import digest, effective_document, step_inputs
+from asp_provision.plan.diff import digest, step_inputs
 from asp_provision.plan.steps import STEPS
 from asp_provision.service import Service
+from asp_provision.spec.effective import effective_document
 from asp_provision.state.store import StateStore
 from bench.common import CLI, paired, report, write_specs
 

@@ -8,28 +8,11 @@ from typing import Any
 
 from asp_provision.plan.model import Change
 from asp_provision.plan.steps import Step
-from asp_provision.spec.catalog import Catalog
-from asp_provision.spec.models import Subscription, secret_paths
+from asp_provision.spec.models import secret_paths
 
 SECRET_SHOWN = "(secret)"
 _SECRETS = {".".join(p) for p in secret_paths()}
 _KEYS = ("username",)  # lists of mappings with one of these keys are compared by it
-
-
-def effective_document(sub: Subscription, catalog: Catalog) -> dict[str, Any]:
-    """The spec as JSON data, with the SLA completed from the tier's promise."""
-    doc: dict[str, Any] = sub.model_dump(mode="json", by_alias=True, exclude_none=True)
-    tier = catalog.tiers.get(sub.spec.tier)
-    if tier is not None:
-        promised = {
-            "availability_pct": tier.availability_pct,
-            "response_minutes": tier.response_minutes,
-            "resolution_hours": tier.resolution_hours,
-            "support_hours": tier.support_hours,
-            "channels": list(tier.channels),
-        }
-        doc["spec"]["sla"] = {**promised, **doc["spec"].get("sla", {})}
-    return doc
 
 
 def _get(doc: dict[str, Any], dotted: str) -> Any:

@@ -5,12 +5,14 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from asp_provision.plan import cost
-from asp_provision.plan.diff import changes, digest, effective_document, step_inputs
+from asp_provision.plan.diff import changes, digest, step_inputs
 from asp_provision.plan.model import CustomerPlan, Orphan, Plan, StepPlan
 from asp_provision.plan.steps import STEPS, VERIFY
 from asp_provision.spec.catalog import Catalog, Unit
+from asp_provision.spec.effective import effective_document
 from asp_provision.spec.models import Subscription
 from asp_provision.state.store import CustomerState, Snapshot, StepState
 
@@ -22,6 +24,7 @@ class Desired:
     path: str
     content_hash: str
     subscription: Subscription
+    document: dict[str, Any] | None = None  # the effective spec, when already computed
 
 
 def make_plan(
@@ -63,7 +66,7 @@ def _customer_plan(
     item: Desired, recorded: CustomerState | None, catalog: Catalog, only: set[str] | None
 ) -> CustomerPlan:
     sub = item.subscription
-    doc = effective_document(sub, catalog)
+    doc = item.document if item.document is not None else effective_document(sub, catalog)
     counts = cost.units(sub)
     onboarding = sub.spec.onboarding
     steps: list[StepPlan] = []
@@ -112,16 +115,17 @@ def _step_plan(
             reason=f"failed last time (run {before.run_id})",
             input_hash=input_hash,
         )
-    diff = changes(before.inputs, inputs)
+    changed = before.input_hash != input_hash
+    diff = changes(before.inputs, inputs) if changed else []
     if before.status == "failed":
         return StepPlan(
             step=name,
             action="update",
             reason=f"failed last time (run {before.run_id})",
             input_hash=input_hash,
-            changes=diff if before.input_hash != input_hash else [],
+            changes=diff,
         )
-    if before.input_hash != input_hash:
+    if changed:
         count = len(diff)
         return StepPlan(
             step=name,

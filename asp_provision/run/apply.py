@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from asp_provision.config import Workspace
-from asp_provision.plan.diff import SECRET_SHOWN, effective_document, step_inputs
+from asp_provision.plan.diff import SECRET_SHOWN, step_inputs
 from asp_provision.plan.model import Plan
 from asp_provision.plan.planner import Desired
 from asp_provision.plan.steps import STEPS
@@ -20,6 +20,7 @@ from asp_provision.run.events import Event, StepFinished, TaskResult
 from asp_provision.run.executor import Executor, RunOutcome, RunRequest
 from asp_provision.run.inventory import Host
 from asp_provision.spec.catalog import Catalog
+from asp_provision.spec.effective import effective_document
 from asp_provision.spec.models import Subscription, secret_paths
 from asp_provision.state import locks
 from asp_provision.state.store import StateStore

@@ -247,6 +247,12 @@ class Executor:
             hosts_file.write_text(json.dumps(build_inventory(request.hosts, request.steps)))
             hosts_file.chmod(0o600)
 
+            envvars = _environment(request, private)
+            log.write(
+                f"# asp-provision: strategy {envvars.get('ANSIBLE_STRATEGY', 'linear')}, "
+                f"forks {request.forks}, check {request.check}, teardown {request.teardown}\n"
+            )
+
             def handler(event: dict[str, Any]) -> bool:
                 _log_stdout(log, event)
                 tracker.handle(event)
@@ -256,7 +262,7 @@ class Executor:
                 private_data_dir=str(private),
                 playbook="main.yml",
                 inventory=str(hosts_file),
-                envvars=_environment(request, private),
+                envvars=envvars,
                 forks=request.forks,
                 cmdline="--check --diff" if request.check else None,
                 event_handler=handler,

@@ -11,6 +11,7 @@ from asp_provision.errors import UsageError
 from asp_provision.spec.catalog import load_catalog
 from asp_provision.spec.check import CheckedSpec, check_file
 from asp_provision.spec.diagnostics import Diagnostic, Tally
+from asp_provision.spec.effective import effective_document
 
 SPEC_SUFFIXES = (".yaml", ".yml")
 PARALLEL_FROM = 48
@@ -45,6 +46,9 @@ def _check_one(args: tuple[Path, Path | None, bool]) -> CheckedSpec:
 def _check_in_worker(args: tuple[Path, Path | None, bool]) -> CheckedSpec:
     # a model is slow to pickle; its loaded values are quick, and rebuilding is cheap
     result = _check_one(args)
+    if result.subscription is not None:
+        # the effective spec is plain data: work done here is done on every core
+        result.document = effective_document(result.subscription, load_catalog(args[1]))
     result.subscription = None
     return result
 

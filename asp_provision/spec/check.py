@@ -48,6 +48,7 @@ class CheckedSpec(Tally):
     subscription: Subscription | None = None
     content_hash: str | None = None
     data: Any = None  # the loaded values, to rebuild the model after a trip between processes
+    document: dict[str, Any] | None = None  # the effective spec, computed where it was checked
     diagnostics: list[Diagnostic] = field(default_factory=list)
 
 

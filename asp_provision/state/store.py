@@ -27,10 +27,15 @@ class StepState:
     step: str
     status: str  # applied | failed
     input_hash: str | None  # of the inputs last applied successfully
-    inputs: Any  # those inputs, secrets as references only
+    inputs_json: str | None  # those inputs, secrets as references only (parsed on demand)
     updated_at: float
     run_id: str | None
     message: str | None = None
+
+    @property
+    def inputs(self) -> Any:
+        """The inputs last applied, or None."""
+        return json.loads(self.inputs_json) if self.inputs_json else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,10 +43,16 @@ class CustomerState:
     """What the state knows of one customer."""
 
     customer: str
-    spec: dict[str, Any]
+    spec_json: str
     spec_path: str | None
     updated_at: float
     steps: dict[str, StepState] = field(default_factory=dict)
+
+    @property
+    def spec(self) -> dict[str, Any]:
+        """The last applied spec (secret references only)."""
+        spec: dict[str, Any] = json.loads(self.spec_json)
+        return spec
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,7 +198,7 @@ def _read_snapshot(conn: sqlite3.Connection) -> Snapshot:
             step=row[1],
             status=row[2],
             input_hash=row[3],
-            inputs=json.loads(row[4]) if row[4] else None,
+            inputs_json=row[4],
             updated_at=row[5],
             run_id=row[6],
             message=row[7],
@@ -195,7 +206,7 @@ def _read_snapshot(conn: sqlite3.Connection) -> Snapshot:
     customers = {
         row[0]: CustomerState(
             customer=row[0],
-            spec=json.loads(row[1]),
+            spec_json=row[1],
             spec_path=row[2],
             updated_at=row[3],
             steps=steps.get(row[0], {}),

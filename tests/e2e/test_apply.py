@@ -34,6 +34,8 @@ def test_site_holds_real_artifacts(applied: tuple[Path, subprocess.CompletedProc
     targets = json.loads((site / "monitoring" / "prometheus" / "targets.json").read_text())
     assert targets and targets[0]["labels"]["customer"] == "acme-corp"
     assert "Run " in result.stderr and "finished" in result.stderr
+    log = next((ws / ".asp" / "runs").glob("*/ansible.log")).read_text()
+    assert "# asp-provision: strategy mitogen_linear, forks 5" in log
 
 
 def test_state_records_every_step(applied: tuple[Path, subprocess.CompletedProcess[str]]) -> None:
@@ -130,6 +132,7 @@ def test_hostile_values_are_written_literally(tmp_path: Path) -> None:
         "full_name: Jane Doe", "full_name: \"{{ lookup('pipe','touch " + str(marker) + "') }}\""
     )
     text = text.replace("name: ACME Corporation", 'name: "{{ 7*7 }} ACME"')
+    text = text.replace("po_number: PO-4471", "po_number: \"{{ 'po' | upper }}.example.com\"")
     spec.write_text(text)
     for other in ("globex-bank", "northwind-traders"):
         (ws / "specs" / f"{other}.yaml").unlink()
@@ -141,8 +144,8 @@ def test_hostile_values_are_written_literally(tmp_path: Path) -> None:
         site / "application/users.db", "SELECT full_name FROM users WHERE username='jdoe'"
     )
     assert names == [("{{ lookup('pipe','touch " + str(marker) + "') }}",)]
-    ledger = query(site / "billing/ledger.db", "SELECT name FROM accounts")
-    assert ledger == [("{{ 7*7 }} ACME",)]
+    ledger = query(site / "billing/ledger.db", "SELECT name, po_number FROM accounts")
+    assert ledger == [("{{ 7*7 }} ACME", "{{ 'po' | upper }}.example.com")]
 
 
 def test_check_mode_records_nothing(tmp_path: Path) -> None:
@@ -197,3 +200,17 @@ def test_apply_without_a_terminal_needs_yes(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "--yes" in result.stderr
     assert not (ws / ".asp").exists()
+
+
+def test_plain_strategy_without_mitogen(tmp_path: Path) -> None:
+    ws = make_workspace(tmp_path / "ws")
+    (ws / "asp-provision.toml").write_text("mitogen = false\n")
+    for other in ("globex-bank", "northwind-traders"):
+        (ws / "specs" / f"{other}.yaml").unlink()
+    result = cli(ws, "apply", "--yes")
+    assert result.returncode == 0, result.stderr
+    log = next((ws / ".asp" / "runs").glob("*/ansible.log")).read_text()
+    assert "# asp-provision: strategy linear, forks 5" in log
+    assert running_steps(plan_json(ws)) == {}
+    users = query(ws / ".asp/site/acme-corp/application/users.db", "SELECT count(*) FROM users")
+    assert users == [(2,)]

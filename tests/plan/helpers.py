@@ -23,10 +23,11 @@ from typing import Any
 
 import yaml
 
-from asp_provision.plan.diff import digest, effective_document, step_inputs
+from asp_provision.plan.diff import digest, step_inputs
 from asp_provision.plan.steps import STEPS
 from asp_provision.spec.catalog import Catalog, load_catalog
 from asp_provision.spec.check import check_file
+from asp_provision.spec.effective import effective_document
 from asp_provision.spec.models import Subscription
 from asp_provision.state.store import StateStore
 
