@@ -26,7 +26,14 @@ if TYPE_CHECKING:
     from asp_provision.plan.model import Plan
     from asp_provision.plan.planner import Desired
     from asp_provision.run.apply import Progress, Runner, RunResult
+    from asp_provision.scaffold.deal import Deal, DealOption
+    from asp_provision.scaffold.deal import Values as DealValues
+    from asp_provision.scaffold.deals import DealSpecs
+    from asp_provision.scaffold.new import NewSpec
+    from asp_provision.scaffold.templates import Templates
+    from asp_provision.scaffold.workspace import InitResult
     from asp_provision.spec.catalog import Catalog
+    from asp_provision.state.locks import Lock
     from asp_provision.state.store import Snapshot, StateReader
     from asp_provision.status import CustomerStatus
 
@@ -153,6 +160,77 @@ class Service:
                 raise UsageError(f"no customer {customer} in the state or the specs")
         return found
 
+    def unlock(self, customer: str, force: bool = False) -> Lock:
+        """Clear ``customer``'s lock when the run that held it is gone (or ``force``)."""
+        from asp_provision.state.locks import unlock
+        from asp_provision.state.store import StateStore
+
+        with StateStore(self.workspace.state_path) as store:
+            return unlock(store, customer, force)
+
+    # sales ops: specs from deals, and the customer's service definition
+
+    def templates(self) -> Templates:
+        """The workspace's Jinja2 templates."""
+        from asp_provision.scaffold.templates import Templates
+
+        workspace = self.workspace
+        return Templates(workspace.path(workspace.settings.templates))
+
+    def next_question(self, values: DealValues) -> tuple[DealOption, list[str] | None] | None:
+        """The first required deal value still missing, with its choices; None when complete."""
+        from asp_provision.scaffold.deal import choices, missing
+
+        wanted = missing(values, self.catalog)
+        if not wanted:
+            return None
+        return wanted[0], choices(wanted[0].name, values, self.catalog)
+
+    def new_spec(
+        self, values: DealValues, out: str | None, force: bool, dry_run: bool
+    ) -> tuple[Deal, NewSpec]:
+        """A checked spec for one deal, written unless ``dry_run`` or ``out`` is ``-``."""
+        from asp_provision.scaffold.deal import read_deal
+        from asp_provision.scaffold.new import new_spec, refuse_overwrite, spec_path, write_spec
+
+        deal = read_deal(values, self.catalog)
+        path: Path | None
+        if out == "-":
+            path = None
+        elif out:
+            path = Path(out)
+        else:
+            path = spec_path(self.workspace.specs_dir, deal.customer)
+        if path is not None and not dry_run:
+            refuse_overwrite(path, force)
+        spec = new_spec(deal, self.catalog, self.templates(), path)
+        if spec.path is not None and not dry_run:
+            write_spec(spec, force)
+        return deal, spec
+
+    def new_from_csv(self, deals_csv: Path, force: bool, dry_run: bool) -> DealSpecs:
+        """A checked spec for every row of a CSV of deals; all written, or none."""
+        from asp_provision.scaffold.deals import make_specs, read_deals, write_specs
+
+        workspace = self.workspace
+        made = make_specs(
+            read_deals(deals_csv),
+            workspace.specs_dir,
+            workspace.path(workspace.settings.templates),
+            self.catalog_path,
+            force,
+        )
+        if not dry_run:
+            write_specs(made.specs, force)
+        return made
+
+    def service_definition(self, customer: str, fmt: str) -> str:
+        """The customer's service definition (md or html), from its spec."""
+        from asp_provision.scaffold.docs import find_spec, service_definition
+
+        path = find_spec(customer, self.workspace.specs_dir)
+        return service_definition(path, self.catalog, self.templates(), fmt)
+
     def runner(self, progress: Progress) -> Runner:
         """The runner for this workspace."""
         from asp_provision.run.apply import Runner
@@ -253,6 +331,15 @@ def _relative(path: Path) -> Path:
         return path.relative_to(Path.cwd())
     except ValueError:
         return path
+
+
+def init_workspace(directory: Path, force: bool) -> InitResult:
+    """A new workspace in ``directory``: catalog, templates, playbooks, schema, empty specs/."""
+    import json
+
+    from asp_provision.scaffold.workspace import init_workspace as init
+
+    return init(directory, force, json.dumps(subscription_schema(), indent=2) + "\n")
 
 
 def subscription_schema() -> dict[str, Any]:

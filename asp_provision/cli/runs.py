@@ -147,10 +147,5 @@ def unlock(
     ] = False,
 ) -> None:
     """Clear a stale lock left by a run that was killed."""
-    from asp_provision.state.locks import unlock as clear
-    from asp_provision.state.store import StateStore
-
-    service = _service()
-    with StateStore(service.workspace.state_path) as store:
-        lock = clear(store, customer, force)
+    lock = _service().unlock(customer, force)
     sys.stderr.write(f"Cleared the lock of {customer} ({lock.describe()}).\n")

@@ -34,13 +34,9 @@ def init(
     ] = False,
 ) -> None:
     """Create a workspace: the default catalog, templates and playbooks, an empty specs/."""
-    import json
+    from asp_provision.service import init_workspace
 
-    from asp_provision.scaffold.workspace import init_workspace
-    from asp_provision.service import subscription_schema
-
-    schema_text = json.dumps(subscription_schema(), indent=2) + "\n"
-    result = init_workspace(directory, force, schema_text)
+    result = init_workspace(directory, force)
     kept = result.kept
     if kept:
         listed = ", ".join(str(p) for p in kept[:5]) + (", ..." if len(kept) > 5 else "")
@@ -178,26 +174,13 @@ def _new_one(
     force: bool,
     dry_run: bool,
 ) -> None:
-    from asp_provision.scaffold.deal import DealInvalid, describe, read_deal
-    from asp_provision.scaffold.new import new_spec, refuse_overwrite, shown, spec_path, write_spec
-    from asp_provision.scaffold.templates import Templates
+    from asp_provision.scaffold.deal import DealInvalid, describe
+    from asp_provision.scaffold.new import shown
 
-    workspace = service.workspace
     try:
         if _interactive():
             _ask_missing(service, values)
-        deal = read_deal(values, service.catalog)
-        path: Path | None
-        if out == "-":
-            path = None
-        elif out:
-            path = Path(out)
-        else:
-            path = spec_path(workspace.specs_dir, deal.customer)
-        if path is not None and not dry_run:
-            refuse_overwrite(path, force)
-        templates = Templates(workspace.path(workspace.settings.templates))
-        spec = new_spec(deal, service.catalog, templates, path)
+        deal, spec = service.new_spec(values, out, force, dry_run)
     except DealInvalid as exc:
         for problem in exc.problems:
             sys.stderr.write(f"error: {describe(problem)}\n")
@@ -209,7 +192,6 @@ def _new_one(
     elif spec.path is None:
         sys.stdout.write(spec.text)
     else:
-        write_spec(spec, force)
         sys.stderr.write(
             f"Wrote {shown(spec.path)}: {deal.tier} tier, {deal.app} {deal.version}, "
             f"{deal.seats} seats. Next: asp-provision plan {shown(spec.path)}\n"
@@ -218,12 +200,8 @@ def _new_one(
 
 def _ask_missing(service: Service, values: dict[str, str | list[str] | None]) -> None:
     """Ask, on the terminal, for each required value the deal does not give."""
-    from asp_provision.scaffold.deal import choices, missing
-
-    catalog = service.catalog
-    while wanted := missing(values, catalog):
-        option = wanted[0]
-        allowed = choices(option.name, values, catalog)
+    while question := service.next_question(values):
+        option, allowed = question
         label = option.question + (f" ({', '.join(allowed)})" if allowed else "")
         answer = str(typer.prompt(label, type=str, err=True)).strip()
         if allowed and answer not in allowed:
@@ -233,19 +211,11 @@ def _ask_missing(service: Service, values: dict[str, str | list[str] | None]) ->
 
 
 def _new_from_csv(service: Service, deals_csv: Path, force: bool, dry_run: bool) -> None:
-    from asp_provision.scaffold.deals import DealsInvalid, make_specs, read_deals, write_specs
+    from asp_provision.scaffold.deals import DealsInvalid
     from asp_provision.scaffold.new import shown
 
-    workspace = service.workspace
     try:
-        deals = read_deals(deals_csv)
-        made = make_specs(
-            deals,
-            workspace.specs_dir,
-            workspace.path(workspace.settings.templates),
-            service.catalog_path,
-            force,
-        )
+        made = service.new_from_csv(deals_csv, force, dry_run)
     except DealsInvalid as exc:
         for problem in exc.problems:
             sys.stderr.write(f"{problem}\n")
@@ -261,8 +231,7 @@ def _new_from_csv(service: Service, deals_csv: Path, force: bool, dry_run: bool)
             f"All {count} deals in {deals_csv} make valid specs; nothing was written.\n"
         )
         return
-    write_specs(made.specs, force)
-    where = shown(workspace.specs_dir)
+    where = shown(service.workspace.specs_dir)
     sys.stderr.write(f"Wrote {count} spec{'' if count == 1 else 's'} to {where}/.\n")
 
 
@@ -283,15 +252,9 @@ def docs(
     """The customer's service definition: tier, SLA, support included and excluded, charges."""
     from asp_provision.errors import SpecsInvalid
     from asp_provision.render.validation import text
-    from asp_provision.scaffold.docs import find_spec, service_definition
-    from asp_provision.scaffold.templates import Templates
 
-    service = _service(catalog)
-    workspace = service.workspace
-    path = find_spec(customer, workspace.specs_dir)
-    templates = Templates(workspace.path(workspace.settings.templates))
     try:
-        document = service_definition(path, service.catalog, templates, output.value)
+        document = _service(catalog).service_definition(customer, output.value)
     except SpecsInvalid as exc:
         text(exc.report, sys.stderr)  # type: ignore[arg-type]
         raise typer.Exit(1) from None
