@@ -121,7 +121,7 @@ def _step(step: StepPlan, out: TextIO, paint: Paint, detail: bool) -> None:
     symbol, colour = _SYMBOL[step.action]
     hours = f"  {_hours(step.hours)}" if step.hours else ""
     out.write(
-        f"  {paint(symbol, colour)} {step.step:<12} {paint(step.action, colour):<8} "
+        f"  {paint(symbol, colour)} {step.step:<12} {paint(f'{step.action:<8}', colour)} "
         f"{step.reason}{paint(hours, 'dim')}\n"
     )
     shown = step.changes if detail else step.changes[:_SHOWN_CHANGES]

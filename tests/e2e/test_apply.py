@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import subprocess
 from pathlib import Path
@@ -214,3 +215,13 @@ def test_plain_strategy_without_mitogen(tmp_path: Path) -> None:
     assert running_steps(plan_json(ws)) == {}
     users = query(ws / ".asp/site/acme-corp/application/users.db", "SELECT count(*) FROM users")
     assert users == [(2,)]
+
+
+def test_a_short_secret_is_fingerprinted_and_verified(tmp_path: Path) -> None:
+    ws = make_workspace(tmp_path / "ws")
+    for other in ("acme-corp", "northwind-traders"):
+        (ws / "specs" / f"{other}.yaml").unlink()
+    result = cli(ws, "apply", "--yes", env={"GLOBEX_OIDC_SECRET": "x"})
+    assert result.returncode == 0, result.stderr
+    sso = json.loads((ws / ".asp/site/globex-bank/security/sso.json").read_text())
+    assert sso["client_secret_sha256"] == hashlib.sha256(b"x").hexdigest()
