@@ -61,6 +61,14 @@ class Workspace:
         return self.path(self.settings.state)
 
 
+def shown(path: Path) -> Path:
+    """``path`` relative to the current folder when it is below it, for shorter messages."""
+    try:
+        return path.relative_to(Path.cwd())
+    except ValueError:
+        return path
+
+
 def load_settings(root: Path) -> Settings:
     """Read ``asp-provision.toml`` from ``root``; defaults when there is none."""
     path = root / CONFIG_FILE

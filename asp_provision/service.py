@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from asp_provision.config import Workspace
+from asp_provision.config import Workspace, shown
 from asp_provision.errors import SpecsInvalid, StalePlanError, UsageError, UserError
 from asp_provision.spec.batch import (
     DuplicateCustomers,
@@ -49,7 +49,7 @@ class Service:
 
     def spec_paths(self, paths: list[Path]) -> list[Path]:
         """The spec files for ``paths``, or the workspace's specs folder when empty."""
-        return spec_files(paths or [_relative(self.workspace.specs_dir)])
+        return spec_files(paths or [shown(self.workspace.specs_dir)])
 
     def validate(self, paths: list[Path]) -> ValidationReport:
         """Check every spec in ``paths`` against the models and the catalog."""
@@ -323,14 +323,6 @@ class PlanResult:
     report: ValidationReport
     snapshot: Snapshot
     refresh: RunResult | None = None
-
-
-def _relative(path: Path) -> Path:
-    """``path`` relative to the current folder when it is below it, for shorter messages."""
-    try:
-        return path.relative_to(Path.cwd())
-    except ValueError:
-        return path
 
 
 def init_workspace(directory: Path, force: bool) -> InitResult:

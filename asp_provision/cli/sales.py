@@ -174,8 +174,8 @@ def _new_one(
     force: bool,
     dry_run: bool,
 ) -> None:
+    from asp_provision.config import shown
     from asp_provision.scaffold.deal import DealInvalid, describe
-    from asp_provision.scaffold.new import shown
 
     try:
         if _interactive():
@@ -211,8 +211,8 @@ def _ask_missing(service: Service, values: dict[str, str | list[str] | None]) ->
 
 
 def _new_from_csv(service: Service, deals_csv: Path, force: bool, dry_run: bool) -> None:
+    from asp_provision.config import shown
     from asp_provision.scaffold.deals import DealsInvalid
-    from asp_provision.scaffold.new import shown
 
     try:
         made = service.new_from_csv(deals_csv, force, dry_run)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from asp_provision.config import shown
 from asp_provision.errors import UsageError, UserError
 from asp_provision.scaffold import sizing
 from asp_provision.scaffold.deal import Deal, DealInvalid, Problem
@@ -125,14 +126,6 @@ def _option_of(path: Path_) -> tuple[Path_, str] | None:
         if option is not None:
             return path[:end], option
     return None
-
-
-def shown(path: Path) -> Path:
-    """``path`` relative to the current folder when it is below it, for shorter messages."""
-    try:
-        return path.relative_to(Path.cwd())
-    except ValueError:
-        return path
 
 
 def exists_message(path: Path) -> str:
