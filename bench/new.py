@@ -19,29 +19,10 @@ import sys
 import tempfile
 from pathlib import Path
 
+from asp_provision.scaffold.deal import OPTION_NAMES
 from bench.common import CLI, report, wall
 
-COLUMNS = [
-    "customer",
-    "name",
-    "tier",
-    "app",
-    "version",
-    "edition",
-    "seats",
-    "bandwidth",
-    "connection",
-    "provider",
-    "domain",
-    "allow-from",
-    "contact-name",
-    "contact-email",
-    "start-date",
-    "go-live",
-    "admin",
-    "currency",
-    "cycle",
-]
+COLUMNS = list(OPTION_NAMES)  # the CSV header names the options of `new`
 _DEALS = [
     ("silver", "crm-suite", "2024.2", "internet", ""),
     ("gold", "hosted-email", "4.3", "vpn", ""),

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from asp_provision.scaffold.deal import Deal, read_deal
+from asp_provision.scaffold.deal import OPTION_NAMES, Deal, read_deal
 from asp_provision.scaffold.new import NewSpec, new_spec
 from asp_provision.scaffold.templates import Templates
 from asp_provision.spec.catalog import Catalog, load_catalog
@@ -15,27 +15,7 @@ from asp_provision.spec.catalog import Catalog, load_catalog
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATES = ROOT / "templates"
 
-COLUMNS = [
-    "customer",
-    "name",
-    "tier",
-    "app",
-    "version",
-    "edition",
-    "seats",
-    "bandwidth",
-    "connection",
-    "provider",
-    "domain",
-    "allow-from",
-    "contact-name",
-    "contact-email",
-    "start-date",
-    "go-live",
-    "admin",
-    "currency",
-    "cycle",
-]
+COLUMNS = list(OPTION_NAMES)  # the CSV header names the options of `new`
 
 
 def catalog() -> Catalog:

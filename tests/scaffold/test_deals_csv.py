@@ -199,3 +199,14 @@ def test_a_broken_template_stops_the_batch_with_its_location(tmp_path: Path) -> 
     with pytest.raises(SourceError) as caught:
         make_specs(read_deals(deals), tmp_path / "specs", templates, None)
     assert (caught.value.path, caught.value.line) == (str(templates / "spec.yaml.j2"), 2)
+
+
+def test_the_csv_columns_are_the_documented_ones() -> None:
+    from asp_provision.scaffold.deal import OPTION_NAMES
+
+    # the README lists these header names; a change here is a change of the file format
+    assert OPTION_NAMES == (
+        "customer", "name", "tier", "app", "version", "edition", "seats", "bandwidth",
+        "connection", "provider", "domain", "allow-from", "contact-name", "contact-email",
+        "start-date", "go-live", "admin", "currency", "cycle",
+    )  # fmt: skip
