@@ -6,7 +6,6 @@ from :mod:`asp_provision.errors`.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -64,6 +63,8 @@ class Service:
 
     def catalog_hash(self) -> str:
         """A hash of the catalog's text, recorded in plans."""
+        import hashlib
+
         from asp_provision.spec.catalog import default_catalog_text
 
         path = self.catalog_path
@@ -239,6 +240,8 @@ class Service:
 
     def saved_plan(self, path: Path) -> tuple[Plan, list[Desired]]:
         """Load a plan saved by ``plan --out``; refuse it if anything changed since."""
+        from hashlib import sha256
+
         from pydantic import ValidationError
 
         from asp_provision.plan.model import Plan
@@ -262,7 +265,7 @@ class Service:
             )
         for customer in plan.customers:
             try:
-                content = hashlib.sha256(Path(customer.path).read_bytes()).hexdigest()
+                content = sha256(Path(customer.path).read_bytes()).hexdigest()
             except OSError:
                 content = ""
             if content != customer.content_hash:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any, TextIO
 
@@ -90,6 +89,8 @@ def _file_dict(file: FileReport) -> dict[str, Any]:
 
 def as_json(report: ValidationReport, out: TextIO) -> None:
     """Print the JSON form."""
+    import json
+
     json.dump(as_dict(report), out, indent=2)
     out.write("\n")
 

@@ -36,7 +36,7 @@ def spec_files(paths: Iterable[Path]) -> list[Path]:
 
 def _check_one(args: tuple[Path, Path | None, bool]) -> CheckedSpec:
     path, catalog_path, keep = args
-    result = check_file(path, load_catalog(catalog_path))
+    result = check_file(path, load_catalog(catalog_path), digest=keep)
     if not keep:
         result.subscription = None
         result.data = None

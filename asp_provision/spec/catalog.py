@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from importlib import resources
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -127,6 +126,8 @@ class Catalog(_Model):
 
 def default_catalog_text() -> str:
     """The built-in catalog shipped with the package."""
+    from importlib import resources
+
     return (resources.files("asp_provision") / "data" / CATALOG_FILE).read_text("utf-8")
 
 

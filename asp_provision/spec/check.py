@@ -52,9 +52,9 @@ class CheckedSpec(Tally):
     diagnostics: list[Diagnostic] = field(default_factory=list)
 
 
-def check_file(path: Path, catalog: Catalog) -> CheckedSpec:
-    """Load and check one spec file."""
-    return check_document(load_file(path), catalog)
+def check_file(path: Path, catalog: Catalog, digest: bool = False) -> CheckedSpec:
+    """Load and check one spec file (``digest``: and hash its bytes)."""
+    return check_document(load_file(path, digest), catalog)
 
 
 def check_document(doc: Document, catalog: Catalog) -> CheckedSpec:

@@ -8,7 +8,6 @@ booleans or numbers are remembered for a "quote it" message later.
 
 from __future__ import annotations
 
-import hashlib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -80,8 +79,8 @@ class Document:
         self.diagnostics.append(Diagnostic(severity, code, path, line, column, message))
 
 
-def read_text(path: Path, doc: Document) -> str | None:
-    """Read a spec file as UTF-8 text, recording why it cannot be read."""
+def read_text(path: Path, doc: Document, digest: bool = False) -> str | None:
+    """Read a spec file as UTF-8 text, recording why it cannot be read (and its hash)."""
     try:
         with path.open("rb") as fh:
             raw = fh.read(MAX_FILE_BYTES + 1)
@@ -91,7 +90,10 @@ def read_text(path: Path, doc: Document) -> str | None:
     if len(raw) > MAX_FILE_BYTES:
         doc.error("too-large", (), f"file is larger than {MAX_FILE_BYTES // 1024} KiB")
         return None
-    doc.content_hash = hashlib.sha256(raw).hexdigest()
+    if digest:
+        import hashlib  # only plans need it; validate starts faster without OpenSSL
+
+        doc.content_hash = hashlib.sha256(raw).hexdigest()
     if b"\x00" in raw:
         doc.error("binary", (), "this is a binary file, not a YAML spec")
         return None
@@ -118,10 +120,10 @@ def read_text(path: Path, doc: Document) -> str | None:
     return text
 
 
-def load_file(path: Path) -> Document:
+def load_file(path: Path, digest: bool = False) -> Document:
     """Load one spec file; problems are recorded on the document, never raised."""
     doc = Document(str(path))
-    text = read_text(path, doc)
+    text = read_text(path, doc, digest)
     if text is not None:
         load_text(text, doc)
     return doc
