@@ -16,7 +16,7 @@ from asp_provision.plan.model import Plan
 from asp_provision.plan.planner import Desired
 from asp_provision.plan.steps import STEPS
 from asp_provision.run import secrets
-from asp_provision.run.events import Event, StepFinished, TaskResult
+from asp_provision.run.events import Event, RunStarted, StepFinished, TaskResult
 from asp_provision.run.executor import Executor, RunOutcome, RunRequest
 from asp_provision.run.inventory import Host
 from asp_provision.spec.catalog import Catalog
@@ -281,7 +281,9 @@ class Runner:
         store: StateStore | None,
     ) -> RunResult:
         def on_event(event: Event) -> None:
-            if isinstance(event, StepFinished):
+            if isinstance(event, RunStarted) and store is not None:
+                locks.set_runner(store, run_id, event.pid)
+            elif isinstance(event, StepFinished):
                 run = results[event.customer]
                 run.seconds += event.seconds
                 run.changed += event.changed

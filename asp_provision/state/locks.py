@@ -9,6 +9,7 @@ import socket
 import sqlite3
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 from asp_provision.errors import LockedError, UsageError
 from asp_provision.state.store import StateStore
@@ -24,19 +25,19 @@ class Lock:
     host: str
     user: str
     started_at: float
+    runner_pid: int | None = None  # the run's ansible-playbook
 
     @property
     def stale(self) -> bool:
-        """True when the holding process is known to be gone (same host only)."""
+        """True when the run and its ansible-playbook are known to be gone (same host only)."""
         if self.host != socket.gethostname():
             return False
-        try:
-            os.kill(self.pid, 0)
-        except ProcessLookupError:
-            return True
-        except PermissionError:
-            return False
-        return False
+        return not _alive(self.pid) and not self.runner_alive
+
+    @property
+    def runner_alive(self) -> bool:
+        """True while the run's ansible-playbook may still be working."""
+        return self.runner_pid is not None and _alive(self.runner_pid)
 
     def describe(self) -> str:
         """Who, where and since when, for messages."""
@@ -44,8 +45,23 @@ class Lock:
         return f"pid {self.pid} on {self.host}, user {self.user}, since {since}"
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # a process that ended but was never reaped (its parent was killed) is a zombie
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True
+    return stat.rsplit(")", 1)[-1].split()[:1] != ["Z"]
+
+
 def _rows(conn: sqlite3.Connection, customers: list[str] | None = None) -> list[Lock]:
-    query = "SELECT customer, run_id, pid, host, user, started_at FROM locks"
+    query = "SELECT customer, run_id, pid, host, user, started_at, runner_pid FROM locks"
     if customers is None:
         return [Lock(*row) for row in conn.execute(query)]
     marks = ",".join("?" * len(customers))
@@ -81,9 +97,23 @@ def _refusal(held: list[Lock]) -> str:
                 f"running ({lock.describe()}); clear it with "
                 f"`asp-provision unlock {lock.customer}`"
             )
+        elif lock.runner_alive and not _alive(lock.pid):
+            lines.append(
+                f"customer {lock.customer} is locked by a run that was stopped "
+                f"({lock.describe()}), but its ansible-playbook (pid {lock.runner_pid}) is "
+                "still finishing; wait for it to end"
+            )
         else:
             lines.append(f"customer {lock.customer} is locked by another run ({lock.describe()})")
     return "\n".join(lines)
+
+
+def set_runner(store: StateStore, run_id: str, pid: int) -> None:
+    """Record the ansible-playbook process working for ``run_id``."""
+    conn = store.connection
+    conn.execute("BEGIN IMMEDIATE")
+    conn.execute("UPDATE locks SET runner_pid = ? WHERE run_id = ?", (pid, run_id))
+    conn.execute("COMMIT")
 
 
 def release(store: StateStore, run_id: str) -> None:
@@ -102,9 +132,14 @@ def unlock(store: StateStore, customer: str, force: bool = False) -> Lock:
         raise UsageError(f"customer {customer} is not locked")
     lock = held[0]
     if not lock.stale and not force:
+        doing = (
+            f"its ansible-playbook (pid {lock.runner_pid}) is still running"
+            if lock.runner_alive
+            else "it may still be going"
+        )
         raise LockedError(
-            f"customer {customer} is locked by a run that may still be going "
-            f"({lock.describe()}); stop it, or use --force if you are sure it is gone"
+            f"customer {customer} is locked by a run ({lock.describe()}) and {doing}; "
+            "stop it, or use --force if you are sure it is gone"
         )
     conn.execute("BEGIN IMMEDIATE")
     conn.execute("DELETE FROM locks WHERE customer = ? AND run_id = ?", (customer, lock.run_id))

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from asp_provision.errors import StateError
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 _V1 = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -55,7 +55,13 @@ CREATE TABLE locks (
 );
 """
 
-MIGRATIONS: dict[int, str] = {1: _V1, 2: _V2}
+# version 3: the ansible-playbook process of the run holding a lock, which may outlive
+# a killed asp-provision and must not run beside the next one
+_V3 = """
+ALTER TABLE locks ADD COLUMN runner_pid INTEGER;
+"""
+
+MIGRATIONS: dict[int, str] = {1: _V1, 2: _V2, 3: _V3}
 """The script that brings a database from version N-1 to N."""
 
 

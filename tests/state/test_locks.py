@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from asp_provision.errors import LockedError, UsageError
-from asp_provision.state.locks import acquire, held_locks, release, unlock
+from asp_provision.state.locks import acquire, held_locks, release, set_runner, unlock
 from asp_provision.state.store import StateStore
 
 
@@ -142,3 +142,37 @@ def test_release_drops_only_the_runs_locks(db: Path, store: StateStore) -> None:
     release(store, "run-1")  # again: nothing left to drop
     with StateStore(db) as other:  # what another process sees
         assert held(other) == {"northwind-traders": "run-2"}
+
+
+def test_a_killed_run_whose_ansible_still_works_is_not_stale(store: StateStore) -> None:
+    plant_lock(store, "acme-corp", dead_pid())
+    worker = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        set_runner(store, "run-old", worker.pid)
+        with pytest.raises(LockedError) as refused:
+            acquire(store, ["acme-corp"], "run-new")
+        assert f"its ansible-playbook (pid {worker.pid}) is still finishing" in str(refused.value)
+        with pytest.raises(LockedError, match="is still running"):
+            unlock(store, "acme-corp")
+    finally:
+        worker.kill()
+        worker.wait()
+    with pytest.raises(LockedError, match="stale lock"):
+        acquire(store, ["acme-corp"], "run-new")
+    assert unlock(store, "acme-corp").runner_pid == worker.pid
+    assert held(store) == {}
+
+
+def test_an_ansible_process_that_ended_unreaped_does_not_hold_the_lock(store: StateStore) -> None:
+    plant_lock(store, "acme-corp", dead_pid())
+    ended = subprocess.Popen([sys.executable, "-c", "pass"])
+    try:
+        deadline = time.monotonic() + 10
+        while Path(f"/proc/{ended.pid}/stat").read_text().split(")")[-1].split()[0] != "Z":
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+        set_runner(store, "run-old", ended.pid)  # a zombie: its parent has not reaped it
+        with pytest.raises(LockedError, match="stale lock"):
+            acquire(store, ["acme-corp"], "run-new")
+    finally:
+        ended.wait()
