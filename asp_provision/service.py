@@ -125,6 +125,7 @@ class Service:
         return PlanResult(plan, loaded.report, snapshot, drift)
 
     def _refresh(self, plan: Plan, loaded: Loaded, progress: Progress) -> tuple[Plan, RunResult]:
+        from asp_provision.plan.cost import step_hours, units
         from asp_provision.plan.select import check_applied, with_drift
 
         probe = check_applied(plan)
@@ -138,7 +139,13 @@ class Service:
         failed: dict[str, tuple[str | None, str | None]] = {
             c: (r.failed, r.message) for c, r in result.customers.items() if r.failed
         }
-        return with_drift(plan, drift, failed), result
+        subs = {d.subscription.customer: d.subscription for d in loaded.desired}
+
+        def hours(customer: str, step: str) -> float:
+            sub = subs[customer]
+            return step_hours(sub, self.catalog, step, units(sub))
+
+        return with_drift(plan, drift, failed, hours), result
 
     def status(self, customer: str | None = None) -> list[CustomerStatus]:
         """Customers in the state or the specs: applied, pending, failed, last run."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from asp_provision.errors import UsageError
 from asp_provision.plan.dag import closure
 from asp_provision.plan.model import CustomerPlan, Plan, StepPlan
@@ -55,6 +57,10 @@ def _no_op(step: StepPlan) -> StepPlan:
     return StepPlan(step=step.step, action="no-op", reason=LEFT_OUT, input_hash=step.input_hash)
 
 
+def _now_runs(step: StepPlan, reason: str, hours: float) -> StepPlan:
+    return step.model_copy(update={"action": "update", "reason": reason, "hours": hours})
+
+
 def check_applied(plan: Plan) -> Plan:
     """A plan that runs, in check mode, every step already applied and unchanged."""
     customers = []
@@ -73,8 +79,12 @@ def with_drift(
     plan: Plan,
     drift: dict[str, dict[str, list[str]]],
     failed: dict[str, tuple[str | None, str | None]],
+    hours: Callable[[str, str], float],
 ) -> Plan:
-    """``plan`` with each drifted step planned as an update, and verify after it."""
+    """``plan`` with each drifted step planned as an update, and verify after it.
+
+    ``hours(customer, step)`` gives the effort of a step that now runs.
+    """
     customers = []
     for customer in plan.customers:
         found = drift.get(customer.customer, {})
@@ -87,15 +97,15 @@ def with_drift(
                     f"drifted: {len(tasks)} task{'s' if len(tasks) != 1 else ''} would "
                     f"change ({'; '.join(tasks)})"
                 )
-                s = s.model_copy(update={"action": "update", "reason": reason})
+                s = _now_runs(s, reason, hours(customer.customer, s.step))
             elif broken and broken[0] == s.step and not s.runs:
-                s = s.model_copy(
-                    update={"action": "update", "reason": f"check failed: {broken[1]}"}
-                )
+                reason = f"check failed: {broken[1]}"
+                s = _now_runs(s, reason, hours(customer.customer, s.step))
             steps.append(s)
         if any(s.runs for s in steps[:-1]) and not steps[-1].runs:
-            steps[-1] = steps[-1].model_copy(
-                update={"action": "update", "reason": "runs after every change"}
+            verify = steps[-1]
+            steps[-1] = _now_runs(
+                verify, "runs after every change", hours(customer.customer, verify.step)
             )
         customers.append(_rebuild(customer, steps))
     return plan.model_copy(update={"customers": customers})
