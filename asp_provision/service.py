@@ -122,7 +122,7 @@ class Service:
             plan, drift = self._refresh(plan, loaded, refresh)
         if only or exclude:
             plan = select_steps(plan, only, exclude or set())
-        return PlanResult(plan, loaded.report, snapshot, drift)
+        return PlanResult(plan, loaded.report, snapshot, loaded.desired, drift)
 
     def _refresh(self, plan: Plan, loaded: Loaded, progress: Progress) -> tuple[Plan, RunResult]:
         from asp_provision.plan.cost import step_hours, units
@@ -247,8 +247,6 @@ class Service:
 
     def saved_plan(self, path: Path) -> tuple[Plan, list[Desired]]:
         """Load a plan saved by ``plan --out``; refuse it if anything changed since."""
-        from hashlib import sha256
-
         from pydantic import ValidationError
 
         from asp_provision.plan.model import Plan
@@ -270,17 +268,20 @@ class Service:
             raise StalePlanError(
                 f"stale plan {path}: the catalog changed since it was made; run plan again"
             )
+        gone = [c.path for c in plan.customers if not Path(c.path).is_file()]
+        if gone:
+            raise StalePlanError(
+                f"stale plan {path}: {gone[0]} is gone since it was made; run plan again"
+            )
+        files = [Path(c.path) for c in plan.customers]
+        desired = self.desired(files).desired if files else []  # no paths means specs/
+        hashes = {d.path: d.content_hash for d in desired}
         for customer in plan.customers:
-            try:
-                content = sha256(Path(customer.path).read_bytes()).hexdigest()
-            except OSError:
-                content = ""
-            if content != customer.content_hash:
+            if hashes.get(customer.path) != customer.content_hash:
                 raise StalePlanError(
                     f"stale plan {path}: {customer.path} changed since it was made; run plan again"
                 )
-        loaded = self.desired([Path(c.path) for c in plan.customers]) if plan.customers else None
-        return plan, loaded.desired if loaded else []
+        return plan, desired
 
     def apply(
         self,
@@ -332,6 +333,7 @@ class PlanResult:
     plan: Plan
     report: ValidationReport
     snapshot: Snapshot
+    desired: list[Desired]  # the specs the plan was made from, for apply
     refresh: RunResult | None = None
 
 

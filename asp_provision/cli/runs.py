@@ -82,7 +82,7 @@ def apply(
     else:
         result = _plan_or_report(service, args, set(only or ()), set(exclude or ()), refresh)
         _warnings(result.report)
-        plan, desired = result.plan, [d for d in service.desired(args).desired]
+        plan, desired = result.plan, result.desired
     plan_text(plan, sys.stderr)
     if not plan.changed:
         raise typer.Exit(0)
