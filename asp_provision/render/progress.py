@@ -45,7 +45,6 @@ class LiveProgress:
         self.console = console(stream or sys.stderr)
         self.progress: Progress | None = None
         self.bars: dict[str, TaskID] = {}
-        self.current = ""
         self.started = 0.0
 
     def start(self, customers: dict[str, list[str]], run_id: str) -> None:

@@ -43,7 +43,6 @@ _SEQ, _MAP, _MERGE = _TAG + "seq", _TAG + "map", _TAG + "merge"
 _SCALARS = SafeConstructor()
 _DEEP_INDENT = re.compile(rf"^[ \t?:-]{{{_SCAN_DEPTH},}}", re.MULTILINE)
 _FLOW_OPEN = re.compile(r"[\[{]")
-_FLOW_CLOSE = re.compile(r"[\]}]")
 
 
 @dataclass(frozen=True, slots=True)
