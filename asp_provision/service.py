@@ -80,7 +80,9 @@ class Service:
     def desired(self, paths: list[Path]) -> Loaded:
         """Load and check specs; raise SpecsInvalid (with the report) if any is invalid."""
         from asp_provision.plan.planner import Desired
+        from asp_provision.spec.effective import effective_document
 
+        catalog = self.catalog
         files = self.spec_paths(paths)
         dupes = DuplicateCustomers()
         reports: list[FileReport] = []
@@ -89,10 +91,9 @@ class Service:
             result = dupes.check(result)
             reports.append(FileReport(result.path, result.customer, tuple(result.diagnostics)))
             if result.subscription is not None:
+                document = result.document or effective_document(result.subscription, catalog)
                 desired.append(
-                    Desired(
-                        result.path, result.content_hash or "", result.subscription, result.document
-                    )
+                    Desired(result.path, result.content_hash or "", result.subscription, document)
                 )
         report = ValidationReport(tuple(reports))
         if report.errors:

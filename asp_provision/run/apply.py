@@ -21,7 +21,7 @@ from asp_provision.run.executor import Executor, RunOutcome, RunRequest
 from asp_provision.run.inventory import Host
 from asp_provision.spec.catalog import Catalog
 from asp_provision.spec.effective import effective_document
-from asp_provision.spec.models import Subscription, secret_paths
+from asp_provision.spec.models import secret_paths
 from asp_provision.state import locks
 from asp_provision.state.store import StateStore
 
@@ -103,10 +103,9 @@ def new_run_id() -> str:
     return time.strftime("%Y%m%dT%H%M%S") + "-" + random.token_hex(2)
 
 
-def _secret_fields(sub: Subscription) -> dict[str, tuple[str, str]]:
-    """Name -> (field, reference) for each secret the spec references."""
+def _secret_refs(doc: dict[str, Any]) -> dict[str, tuple[str, str]]:
+    """Name -> (field, reference) for each secret the (effective) spec references."""
     out: dict[str, tuple[str, str]] = {}
-    doc = sub.model_dump(by_alias=True, exclude_none=True)
     for path in secret_paths():
         node: Any = doc
         for part in path:
@@ -117,14 +116,19 @@ def _secret_fields(sub: Subscription) -> dict[str, tuple[str, str]]:
 
 
 def _redacted(doc: dict[str, Any]) -> dict[str, Any]:
-    """The effective document with secret references replaced for the playbooks."""
+    """A copy of ``doc`` with secret references replaced, for the playbooks."""
+    out = dict(doc)
     for path in secret_paths():
-        node: Any = doc
+        node: Any = out
         for part in path[:-1]:
-            node = node.get(part) if isinstance(node, dict) else None
-        if isinstance(node, dict) and path[-1] in node:
-            node[path[-1]] = SECRET_SHOWN
-    return doc
+            child = node.get(part) if isinstance(node, dict) else None
+            if not isinstance(child, dict):
+                break
+            node[part] = node = dict(child)  # copy only along the secret's path
+        else:
+            if path[-1] in node:
+                node[path[-1]] = SECRET_SHOWN
+    return out
 
 
 class Runner:
@@ -139,15 +143,21 @@ class Runner:
         self.site = workspace.path(settings.site)
         self.runs = workspace.path(settings.runs)
 
+    def document(self, item: Desired) -> dict[str, Any]:
+        """The effective spec of ``item`` (computed once, where it was checked, if it was)."""
+        if item.document is not None:
+            return item.document
+        return effective_document(item.subscription, self.catalog)
+
     def host(self, item: Desired, steps: list[str], with_secrets: bool) -> Host:
         """The inventory host of one customer."""
         sub = item.subscription
-        doc = _redacted(effective_document(sub, self.catalog))
+        full = self.document(item)
+        doc = _redacted(full)
         resolved: dict[str, str] = {}
         if with_secrets:
             base = Path(item.path).parent
-            refs = _secret_fields(sub)
-            for name, (where, ref) in refs.items():
+            for name, (where, ref) in _secret_refs(full).items():
                 resolved[name] = secrets.resolve(ref, f"{item.path}: {where}", base)
         from asp_provision.plan import cost
 
@@ -170,12 +180,12 @@ class Runner:
         todo = {c: steps for c, steps in todo.items() if steps}
         if not todo:
             return RunResult(run_id, log_dir, "nothing-to-do", {}, check=check)
+        inputs = {c: self.document(desired[c]) for c in todo}
         hosts = [self.host(desired[c], steps, with_secrets=True) for c, steps in todo.items()]
         # resolved: no child process needs (or may record) the variables any more
         secrets.forget_environment(
-            [ref for c in todo for _, ref in _secret_fields(desired[c].subscription).values()]
+            [ref for c in todo for _, ref in _secret_refs(inputs[c]).values()]
         )
-        inputs = {c: effective_document(desired[c].subscription, self.catalog) for c in todo}
         hashes = {c.customer: {s.step: s.input_hash for s in c.steps} for c in plan.customers}
         order = [s for s in STEPS if any(s in steps for steps in todo.values())]
         request = RunRequest(
