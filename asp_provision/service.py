@@ -162,7 +162,7 @@ class Service:
             )
         except (SpecsInvalid, UsageError):
             plan = None  # pending is unknown while specs are invalid; the state still shows
-        found = status.build(snapshot, plan)
+        found = status.build(snapshot, self.state_reader().last_runs(), plan)
         if customer is not None:
             found = [c for c in found if c.customer == customer]
             if not found:

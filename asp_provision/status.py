@@ -8,7 +8,7 @@ from typing import Any
 
 from asp_provision.plan.model import Plan
 from asp_provision.plan.steps import STEPS
-from asp_provision.state.store import Snapshot
+from asp_provision.state.store import RunRecord, Snapshot
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +49,9 @@ def _when(ts: float | None) -> str | None:
     return dt.datetime.fromtimestamp(ts, dt.UTC).isoformat(timespec="seconds")
 
 
-def build(snapshot: Snapshot, plan: Plan | None) -> list[CustomerStatus]:
+def build(
+    snapshot: Snapshot, last_runs: dict[str, RunRecord], plan: Plan | None
+) -> list[CustomerStatus]:
     """Merge the state with the plan of the current specs (pending = what would run)."""
     planned = {c.customer: c for c in plan.customers} if plan else {}
     names = sorted(set(snapshot.customers) | set(planned))
@@ -80,7 +82,7 @@ def build(snapshot: Snapshot, plan: Plan | None) -> list[CustomerStatus]:
         spec_body = spec.get("spec", {})
         app = spec_body.get("application", {})
         go_live = (spec_body.get("onboarding") or {}).get("go_live")
-        run = snapshot.last_runs.get(name)
+        run = last_runs.get(name)
         out.append(
             CustomerStatus(
                 customer=name,

@@ -75,7 +75,6 @@ class Snapshot:
 
     serial: int
     customers: dict[str, CustomerState]
-    last_runs: dict[str, RunRecord]
 
 
 def _connect(path: Path, readonly: bool) -> sqlite3.Connection:
@@ -143,7 +142,7 @@ class StateReader:
     def snapshot(self) -> Snapshot:
         """Read the whole state in one transaction (a fixed number of queries)."""
         with self._reading() as conn:
-            return _read_snapshot(conn) if conn else Snapshot(0, {}, {})
+            return _read_snapshot(conn) if conn else Snapshot(0, {})
 
     def serial(self) -> int:
         """The serial number, which changes on every write (0 for no state)."""
@@ -152,6 +151,11 @@ class StateReader:
                 return 0
             row = conn.execute("SELECT value FROM meta WHERE key = 'serial'").fetchone()
             return int(row[0]) if row else 0
+
+    def last_runs(self) -> dict[str, RunRecord]:
+        """Each customer's latest run (read for status only: it scans every run)."""
+        with self._reading() as conn:
+            return _last_runs(conn) if conn else {}
 
     def runs(self, limit: int = 50) -> list[RunRecord]:
         """The latest runs, newest first."""
@@ -164,6 +168,18 @@ class StateReader:
                 (limit,),
             ).fetchall()
             return [_run(row) for row in rows]
+
+
+def _last_runs(conn: sqlite3.Connection) -> dict[str, RunRecord]:
+    out: dict[str, RunRecord] = {}
+    for row in conn.execute(
+        "SELECT run_id, command, started_at, finished_at, outcome, customers, log_path, "
+        "NULL FROM runs ORDER BY started_at"
+    ):
+        run = _run(row)
+        for customer in run.customers:
+            out[customer] = run
+    return out
 
 
 def _has_tables(conn: sqlite3.Connection) -> bool:
@@ -213,15 +229,7 @@ def _read_snapshot(conn: sqlite3.Connection) -> Snapshot:
         )
         for row in conn.execute("SELECT customer, spec_json, spec_path, updated_at FROM customers")
     }
-    last_runs: dict[str, RunRecord] = {}
-    for row in conn.execute(
-        "SELECT run_id, command, started_at, finished_at, outcome, customers, log_path, "
-        "NULL FROM runs ORDER BY started_at"
-    ):
-        run = _run(row)
-        for customer in run.customers:
-            last_runs[customer] = run
-    return Snapshot(int(serial_row[0]) if serial_row else 0, customers, last_runs)
+    return Snapshot(int(serial_row[0]) if serial_row else 0, customers)
 
 
 class StateStore(StateReader):

@@ -14,7 +14,7 @@ import pytest
 
 from asp_provision.errors import StateError
 from asp_provision.state.schema import MIGRATIONS, SCHEMA_VERSION
-from asp_provision.state.store import Snapshot, StateReader, StateStore
+from asp_provision.state.store import RunRecord, Snapshot, StateReader, StateStore
 
 SPEC = {"metadata": {"customer": "acme-corp"}, "spec": {"tier": "gold"}}
 INPUTS = {"spec.network": {"bandwidth_mbps": 100}}
@@ -48,7 +48,7 @@ def folder(path: Path) -> dict[str, bytes]:
 
 def test_missing_file_reads_as_empty_and_is_not_created(db: Path) -> None:
     reader = StateReader(db)
-    assert reader.snapshot() == Snapshot(0, {}, {})
+    assert reader.snapshot() == Snapshot(0, {})
     assert reader.serial() == 0
     assert reader.runs() == []
     assert not db.parent.exists()
@@ -206,7 +206,7 @@ def test_runs_are_kept_with_their_plan(db: Path) -> None:
         plan,
     )
     assert run.finished_at is not None and run.finished_at >= run.started_at
-    assert set(StateReader(db).snapshot().last_runs) == {"acme-corp", "globex-bank"}
+    assert set(StateReader(db).last_runs()) == {"acme-corp", "globex-bank"}
 
 
 # Migration from schema version 1
@@ -240,7 +240,7 @@ def make_v1(path: Path) -> None:
     conn.close()
 
 
-def _check_v1_data(snapshot: Snapshot) -> None:
+def _check_v1_data(snapshot: Snapshot, last_runs: dict[str, RunRecord]) -> None:
     assert snapshot.serial == 7
     acme = snapshot.customers["acme-corp"]
     assert (acme.spec, acme.spec_path, acme.updated_at) == (SPEC, None, 1700000000.0)
@@ -252,7 +252,7 @@ def _check_v1_data(snapshot: Snapshot) -> None:
         "r1",
     )
     assert (users.status, users.input_hash, users.message) == ("failed", None, None)
-    run = snapshot.last_runs["acme-corp"]
+    run = last_runs["acme-corp"]
     assert (run.run_id, run.outcome, run.log_path) == ("r1", "failed", None)
 
 
@@ -260,13 +260,13 @@ def test_v1_database_is_migrated_and_keeps_its_data(db: Path) -> None:
     make_v1(db)
     assert "spec_path" not in columns(db, "customers")
     with StateStore(db) as store:
-        _check_v1_data(store.snapshot())
+        _check_v1_data(store.snapshot(), store.last_runs())
     assert rows(db, "PRAGMA user_version") == [(SCHEMA_VERSION,)]
     assert {"spec_path"} <= columns(db, "customers")
     assert {"inputs_json", "message"} <= columns(db, "steps")
     assert {"log_path"} <= columns(db, "runs")
     assert {"customer", "run_id", "pid", "host", "user", "started_at"} <= columns(db, "locks")
-    _check_v1_data(StateReader(db).snapshot())
+    _check_v1_data(StateReader(db).snapshot(), StateReader(db).last_runs())
     # new columns are written from now on
     with StateStore(db) as store:
         store.record_step(
@@ -281,7 +281,7 @@ def test_v1_database_is_read_without_being_changed(db: Path) -> None:
     make_v1(db)
     before = folder(db)
     reader = StateReader(db)
-    _check_v1_data(reader.snapshot())
+    _check_v1_data(reader.snapshot(), reader.last_runs())
     assert reader.serial() == 7
     assert folder(db) == before
     assert rows(db, "PRAGMA user_version") == [(1,)]
@@ -402,7 +402,7 @@ def test_unrelated_sqlite_database_is_refused_by_the_reader(db: Path) -> None:
 def test_empty_file_reads_as_empty_state(db: Path) -> None:
     db.parent.mkdir(parents=True)
     db.touch()
-    assert StateReader(db).snapshot() == Snapshot(0, {}, {})
+    assert StateReader(db).snapshot() == Snapshot(0, {})
     assert db.read_bytes() == b""
     with StateStore(db) as store:  # and the first write makes it a state
         store.record_spec("acme-corp", SPEC, None)
