@@ -32,15 +32,14 @@ def make_plan(
     state: Snapshot,
     catalog: Catalog,
     catalog_hash: str,
-    only: set[str] | None = None,
 ) -> Plan:
-    """Compare each spec with the state; ``only`` limits the steps considered."""
+    """Compare each spec with the state (``--only``/``--exclude`` narrow it afterwards)."""
     customers = []
     seen: set[str] = set()
     for item in desired:
         seen.add(item.subscription.customer)
         recorded = state.customers.get(item.subscription.customer)
-        customers.append(_customer_plan(item, recorded, catalog, only))
+        customers.append(_customer_plan(item, recorded, catalog))
     orphaned = [
         Orphan(
             customer=name,
@@ -62,9 +61,7 @@ def make_plan(
     )
 
 
-def _customer_plan(
-    item: Desired, recorded: CustomerState | None, catalog: Catalog, only: set[str] | None
-) -> CustomerPlan:
+def _customer_plan(item: Desired, recorded: CustomerState | None, catalog: Catalog) -> CustomerPlan:
     sub = item.subscription
     doc = item.document if item.document is not None else effective_document(sub, catalog)
     counts = cost.units(sub)
@@ -77,13 +74,6 @@ def _customer_plan(
         input_hash = digest(inputs)
         before = recorded.steps.get(name) if recorded else None
         plan = _step_plan(name, inputs, input_hash, before)
-        if only is not None and name not in only and plan.runs:
-            plan = StepPlan(
-                step=name,
-                action="no-op",
-                reason="left out by --only/--exclude",
-                input_hash=input_hash,
-            )
         if plan.runs:
             plan = plan.model_copy(update={"hours": cost.step_hours(sub, catalog, name, counts)})
         steps.append(plan)
