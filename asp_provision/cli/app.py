@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 import typer
 
 from asp_provision import __version__
+from asp_provision.cli.startup import skip_pydantic_plugins
 from asp_provision.errors import AspError, Interrupted, UsageError
 
 if TYPE_CHECKING:
@@ -147,6 +148,7 @@ def main() -> NoReturn:
     # Raise our own error on Ctrl-C (the CLI framework would turn KeyboardInterrupt into
     # exit 1), and take SIGINT back in case a shell started us with it ignored.
     signal.signal(signal.SIGINT, _interrupt)
+    skip_pydantic_plugins()
     try:
         app(prog_name="asp-provision")
     except SystemExit:
