@@ -158,6 +158,8 @@ def load_text(text: str, doc: Document) -> None:
     if root is None:
         doc.error("empty", (), "the file is empty")
         return
+    # the document itself has a place: a missing top-level section points there
+    doc.positions[()] = (root.start_mark.line + 1, root.start_mark.column + 1)
     builder = _Builder(doc)
     data = builder.build(root, (), 0)
     # a refused document (too deep, too many values) is not checked any further: what

@@ -68,8 +68,7 @@ def test_positions_in_the_example_spec_match_its_text() -> None:
     assert doc.diagnostics == []
     lines = path.read_text().splitlines()
     for parts, (line, column) in doc.positions.items():
-        key = parts[-1]
-        if isinstance(key, str):
+        if parts and isinstance(key := parts[-1], str):
             assert lines[line - 1][column - 1 :].startswith(key), parts
 
 
@@ -79,8 +78,16 @@ def test_locate_falls_back_to_the_nearest_parent() -> None:
     assert doc.locate(("spec", "network", "connection", "provider")) == connection
     assert doc.locate(("spec", "network", "connection", "provider", "name", 0)) == connection
     assert doc.locate(("spec", "billing")) == (1, 1)
-    assert doc.locate(("metadata", "customer")) == (None, None)
-    assert doc.locate(()) == (None, None)
+    # a missing top-level section points at the document, which starts after the comments
+    doc = load("# a comment\n\nspec:\n  tier: gold\n")
+    assert doc.locate(("metadata", "customer")) == (3, 1)
+    assert doc.locate(()) == (3, 1)
+
+
+def test_a_file_without_a_document_has_no_position() -> None:
+    doc = load("# only a comment\n")
+    d = one_problem(doc)
+    assert (d.code, d.line, d.column) == ("empty", None, None)
 
 
 def test_an_error_is_reported_where_locate_points() -> None:
