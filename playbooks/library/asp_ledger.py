@@ -13,7 +13,8 @@ description:
   - Keeps one row per billing account in the C(accounts) table of a SQLite ledger and
     records every change in the append-only C(events) table.
   - I(state=present) opens the account, updates it to match the given values, or
-    reopens a closed account.
+    reopens a closed account. A customer has one open account at a time, so the
+    customer's other open accounts are closed, with C(superseded_by) in the event.
   - I(state=closed) marks the account closed and stamps C(closed_at). Accounts are
     never deleted, so the ledger keeps the customer's billing history.
   - Supports check mode (reports what would change, writes nothing) and diff mode.
@@ -224,29 +225,40 @@ def wanted_values(params: dict[str, Any]) -> Row:
 
 
 def plan_present(module: AnsibleModule, current: list[Row]) -> tuple[list[Row], list[Change]]:
-    """Rows after the change and the changes as (event, row, detail)."""
+    """Rows after the change and the changes as (event, row, detail).
+
+    ``current`` holds the account and the customer's other accounts; those still open
+    are closed, superseded by this one.
+    """
     params = module.params
+    account_id = params["account_id"]
+    own = [row for row in current if row["account_id"] == account_id]
+    others = [row for row in current if row["account_id"] != account_id]
+    detail = json.dumps({"superseded_by": account_id})
+    after, changes = plan_closed(module, others, detail)
     values = wanted_values(params)
-    if not current:
-        row = {"account_id": params["account_id"], **values,
+    if not own:
+        row = {"account_id": account_id, **values,
                "status": "open", "opened_at": now(), "closed_at": None}
-        return [row], [("opened", row, None)]
-    before = current[0]
+        return sorted_rows([row, *after]), [("opened", row, None), *changes]
+    before = own[0]
     row = dict(before)
     row.update(values)
-    changes = {f: [before[f], values[f]] for f in VALUE_FIELDS if before[f] != values[f]}
+    fields = {f: [before[f], values[f]] for f in VALUE_FIELDS if before[f] != values[f]}
     event = None
     if before["status"] != "open":
         row.update(status="open", closed_at=None)
         event = "reopened"
-    elif changes:
+    elif fields:
         event = "updated"
-    if event is None:
-        return [row], []
-    return [row], [(event, row, json.dumps(changes, sort_keys=True) if changes else None)]
+    if event is not None:
+        changes.insert(0, (event, row, json.dumps(fields, sort_keys=True) if fields else None))
+    return sorted_rows([row, *after]), changes
 
 
-def plan_closed(module: AnsibleModule, current: list[Row]) -> tuple[list[Row], list[Change]]:
+def plan_closed(
+    module: AnsibleModule, current: list[Row], detail: Optional[str] = None
+) -> tuple[list[Row], list[Change]]:
     """Rows after closing the open accounts, and the changes."""
     closed_at = module.params["closed_at"] or now()
     after: list[Row] = []
@@ -255,9 +267,14 @@ def plan_closed(module: AnsibleModule, current: list[Row]) -> tuple[list[Row], l
         row = dict(before)
         if before["status"] == "open":
             row.update(status="closed", closed_at=closed_at)
-            changes.append(("closed", row, None))
+            changes.append(("closed", row, detail))
         after.append(row)
     return after, changes
+
+
+def sorted_rows(rows: list[Row]) -> list[Row]:
+    """Rows in the order the ledger lists them."""
+    return sorted(rows, key=lambda row: row["account_id"])
 
 
 def write(path: str, changes: list[Change]) -> None:
@@ -314,7 +331,9 @@ def main() -> None:
     )
     params = module.params
     path: str = params["path"]
-    if params["account_id"]:
+    if params["state"] == "present":
+        where, args = "account_id = ? OR customer = ?", (params["account_id"], params["customer"])
+    elif params["account_id"]:
         where, args = "account_id = ?", (params["account_id"],)
     else:
         where, args = "customer = ?", (params["customer"],)
@@ -323,9 +342,12 @@ def main() -> None:
         current = read_accounts(path, where, args)
     except sqlite3.Error as exc:
         module.fail_json(msg=f"cannot read the ledger {path}: {exc}")
-    if params["state"] == "present" and current and current[0]["customer"] != params["customer"]:
+    owner = next(
+        (row["customer"] for row in current if row["account_id"] == params["account_id"]), None
+    )
+    if params["state"] == "present" and owner not in (None, params["customer"]):
         module.fail_json(
-            msg=f"account {params['account_id']} belongs to customer {current[0]['customer']}, "
+            msg=f"account {params['account_id']} belongs to customer {owner}, "
             f"not {params['customer']}"
         )
 

@@ -268,3 +268,34 @@ def test_bandwidth_over_site_capacity_fails(tmp_path: Path) -> None:
     assert recap["acme-corp"]["failed"] == 0
     assert "network.bandwidth_mbps is 500 Mbps but this site can deliver at most 200 Mbps" in out
     assert not site.path("globex-industries", "network").exists()
+
+
+def test_a_new_billing_account_closes_the_one_it_replaces(tmp_path: Path) -> None:
+    site = Site(tmp_path, "linear")
+    recap, out = site.run("../../playbooks/billing.yml")
+    _assert_clean(recap, out, changed=True)
+    inventory = json.loads(site.inventory.read_text())
+    billing = inventory["all"]["hosts"]["acme-corp"]["asp_spec"]["billing"]
+    billing["account_id"] = {"__ansible_unsafe": "ACME-0002"}
+    moved = tmp_path / "moved.json"
+    moved.write_text(json.dumps(inventory))
+
+    recap, out = site.run("../../playbooks/billing.yml", "--check", "--diff", inventory=moved)
+    assert recap["acme-corp"]["changed"] == 1 and recap["globex-industries"]["changed"] == 0
+    accounts = "SELECT account_id, status, closed_at IS NOT NULL FROM accounts ORDER BY 1"
+    assert site.rows("acme-corp", "billing/ledger.db", accounts) == [("ACME-0001", "open", 0)]
+
+    recap, out = site.run("../../playbooks/billing.yml", inventory=moved)
+    assert recap["acme-corp"]["changed"] == 1 and recap["acme-corp"]["failed"] == 0, out[-3000:]
+    assert site.rows("acme-corp", "billing/ledger.db", accounts) == [
+        ("ACME-0001", "closed", 1),
+        ("ACME-0002", "open", 0),
+    ]
+    events = "SELECT account_id, event, detail FROM events ORDER BY id"
+    assert site.rows("acme-corp", "billing/ledger.db", events) == [
+        ("ACME-0001", "opened", None),
+        ("ACME-0002", "opened", None),
+        ("ACME-0001", "closed", '{"superseded_by": "ACME-0002"}'),
+    ]
+    recap, out = site.run("../../playbooks/billing.yml", inventory=moved)
+    _assert_clean(recap, out, changed=False)
