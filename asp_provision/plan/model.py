@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, computed_field, model_validator
 
 FORMAT_VERSION = 1
 
@@ -132,3 +132,28 @@ class Plan(_Frozen):
     def estimate_hours(self) -> float:
         """Engineer-hours for every step that will run."""
         return round(sum(c.estimate_hours for c in self.customers), 2)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def summary(self) -> dict[str, Any]:
+        """Plan-wide totals: steps by action, the estimate, monthly charges by currency."""
+        monthly: dict[str, float] = {}
+        for c in self.customers:
+            currency = c.charges.currency
+            monthly[currency] = round(monthly.get(currency, 0.0) + c.charges.monthly, 2)
+        return {
+            "customers": len(self.customers),
+            "create": self.count("create"),
+            "update": self.count("update"),
+            "no-op": self.count("no-op"),
+            "estimate_hours": self.estimate_hours,
+            "monthly_charges": dict(sorted(monthly.items())),
+        }
+
+    @model_validator(mode="before")
+    @classmethod
+    def _derived(cls, data: Any) -> Any:
+        """A saved plan's summary is recomputed from its customers, never trusted."""
+        if isinstance(data, dict) and "summary" in data:
+            data = {k: v for k, v in data.items() if k != "summary"}
+        return data

@@ -139,6 +139,26 @@ def test_charges_follow_the_catalog(case: str, planned: Callable[[str], Plan]) -
         assert c.annual == pytest.approx(10 * c.monthly)
 
 
+def test_summary_totals_the_customers(case: str, planned: Callable[[str], Plan]) -> None:
+    plan = planned(case)
+    summary = plan.model_dump(mode="json")["summary"]
+    steps = [s.action for c in plan.customers for s in c.steps]
+    assert summary["customers"] == len(plan.customers)
+    assert (summary["create"], summary["update"], summary["no-op"]) == (
+        steps.count("create"),
+        steps.count("update"),
+        steps.count("no-op"),
+    )
+    assert summary["estimate_hours"] == pytest.approx(sum(c.estimate_hours for c in plan.customers))
+    currencies = {c.charges.currency for c in plan.customers}
+    assert summary["monthly_charges"] == {
+        cur: pytest.approx(
+            sum(c.charges.monthly for c in plan.customers if c.charges.currency == cur)
+        )
+        for cur in currencies
+    }
+
+
 def test_nothing_secret_in_the_plan(case: str, planned: Callable[[str], Plan]) -> None:
     text = planned(case).model_dump_json()
     for reference in ("env:", "file:"):

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
 import pytest
 
+from asp_provision.plan.model import Plan
 from asp_provision.state.store import StateStore
 from tests.cli.helpers import ROOT, run_cli
 
@@ -58,3 +60,12 @@ def test_a_saved_plan_takes_no_step_options(workspace: Path) -> None:
     result = run_cli("apply", "--yes", "saved.json", "--only", "network", cwd=workspace)
     assert result.returncode == 2
     assert "a saved plan is applied exactly as it was made" in result.stderr
+
+
+def test_a_saved_plans_summary_is_recomputed_not_trusted(workspace: Path) -> None:
+    saved = workspace / "saved.json"
+    plan = json.loads(saved.read_text())
+    assert plan["summary"]["create"] == 27
+    plan["summary"] = {"create": 0, "estimate_hours": -1}
+    saved.write_text(json.dumps(plan))
+    assert Plan.model_validate_json(saved.read_bytes()).summary["create"] == 27
