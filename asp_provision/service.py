@@ -195,6 +195,12 @@ class Service:
             return None
         return wanted[0], choices(wanted[0].name, values, self.catalog)
 
+    def answer_problems(self, values: DealValues, option: str) -> list[str]:
+        """What is wrong with the answer just given for ``option`` (empty when it will do)."""
+        from asp_provision.scaffold.deal import answer_problems
+
+        return answer_problems(values, option, self.catalog)
+
     def new_spec(
         self, values: DealValues, out: str | None, force: bool, dry_run: bool
     ) -> tuple[Deal, NewSpec]:

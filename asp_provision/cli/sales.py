@@ -199,15 +199,40 @@ def _new_one(
 
 
 def _ask_missing(service: Service, values: dict[str, str | list[str] | None]) -> None:
-    """Ask, on the terminal, for each required value the deal does not give."""
+    """Ask, on the terminal, for each required value the deal does not give.
+
+    An answer that will not do is explained and asked for again.
+    """
     while question := service.next_question(values):
         option, allowed = question
         label = option.question + (f" ({', '.join(allowed)})" if allowed else "")
-        answer = str(typer.prompt(label, type=str, err=True)).strip()
+        answer = _ask(label)
         if allowed and answer not in allowed:
             sys.stderr.write(f"Error: {answer!r} is not one of {', '.join(allowed)}.\n")
             continue
         values[option.name] = [answer] if option.multiple else answer
+        problems = service.answer_problems(values, option.name)
+        if problems:
+            values[option.name] = None
+            for problem in problems:
+                sys.stderr.write(f"Error: {problem}\n")
+
+
+def _ask(label: str) -> str:
+    """One non-empty answer typed on the terminal.
+
+    The question goes to stderr only: stdout may be carrying the spec (``-o -``).
+    """
+    while True:
+        sys.stderr.write(f"{label}: ")
+        sys.stderr.flush()
+        try:
+            answer = input().strip()
+        except EOFError:
+            sys.stderr.write("\n")
+            raise UsageError(f"no answer to '{label}': the input ended") from None
+        if answer:
+            return answer
 
 
 def _new_from_csv(service: Service, deals_csv: Path, force: bool, dry_run: bool) -> None:

@@ -416,6 +416,15 @@ def read_deal(values: Values, catalog: Catalog) -> Deal:
     )
 
 
+def answer_problems(values: Values, option: str, catalog: Catalog) -> list[str]:
+    """What is wrong with the value given for ``option``, the others being as they are."""
+    try:
+        read_deal(values, catalog)
+    except DealInvalid as exc:
+        return [p.message for p in exc.problems if p.option == option]
+    return []
+
+
 def _unique(problems: list[Problem]) -> list[Problem]:
     seen: set[Problem] = set()
     out = []

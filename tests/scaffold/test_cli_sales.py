@@ -236,53 +236,130 @@ def test_docs_needs_a_valid_spec(workspace: Path) -> None:
     assert invalid.stdout == ""
 
 
-@pytest.mark.skipif(sys.platform == "win32", reason="needs a pseudo-terminal")
-def test_on_a_terminal_missing_values_are_asked_for(workspace: Path) -> None:
+def _converse(
+    cwd: Path, args: list[str], answers: dict[str, list[str]], close_after: int | None = None
+) -> tuple[int, str, str]:
+    """Run ``asp-provision ARGS`` on a terminal, answering each question whose text holds a
+    cue with that cue's next answer (ending the input after ``close_after`` answers);
+    returns the exit code, all the terminal showed, and stdout."""
     import pty
 
-    answers = {
-        "display name": "ACME Corporation",
-        "Application": "crm-suite",
-        "Seats sold": "25",
-        "Bandwidth": "50",
-        "domain name": "crm.acme.example",
-        "contact's name": "Jane Doe",
-        "contact's e-mail": "billing@acme.example",
-        "Billing start date": "2027-01-01",
-    }
+    pending = {cue: list(replies) for cue, replies in answers.items()}
     main, secondary = pty.openpty()
     env = {**os.environ, "NO_COLOR": "1", "COLUMNS": "200"}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "asp_provision", "new", "acme-corp", "--tier", "silver"],
-        cwd=workspace,
+        [sys.executable, "-m", "asp_provision", *args],
+        cwd=cwd,
         stdin=secondary,
         stdout=subprocess.PIPE,
         stderr=secondary,
         env=env,
     )
     os.close(secondary)
-    seen = ""
-    asked: dict[str, str] = {}
+    transcript = seen = ""
+    given = 0
     deadline = time.monotonic() + 60
     while proc.poll() is None and time.monotonic() < deadline:
         ready, _, _ = select.select([main], [], [], 0.5)
         if not ready:
             continue
         try:
-            seen += os.read(main, 4096).decode(errors="replace")
+            chunk = os.read(main, 4096).decode(errors="replace")
         except OSError:
             break
-        for cue, answer in answers.items():
-            if cue in seen and cue not in asked and seen.rstrip().endswith(":"):
-                asked[cue] = seen
-                os.write(main, (answer + "\n").encode())
+        seen += chunk
+        transcript += chunk
+        if not seen.rstrip().endswith(":"):
+            continue
+        if close_after is not None and given == close_after:
+            os.write(main, b"\x04")  # Ctrl-D: the end of the input
+            seen = ""
+            continue
+        for cue, replies in pending.items():
+            if cue in seen.splitlines()[-1] and replies:
+                os.write(main, (replies.pop(0) + "\n").encode())
+                given += 1
                 seen = ""
                 break
+    if proc.poll() is None:
+        proc.kill()
+    assert proc.stdout is not None
+    stdout = proc.stdout.read().decode()
     proc.wait(timeout=30)
     os.close(main)
-    assert proc.returncode == 0, seen
-    assert sorted(asked) == sorted(answers)
-    assert "crm-suite, erp-core, hosted-email" in asked["Application"]
+    if close_after is None:
+        unused = {cue: replies for cue, replies in pending.items() if replies}
+        assert not unused, f"never asked for {unused}:\n{transcript}"
+    return proc.returncode, transcript, stdout
+
+
+ANSWERS = {
+    "display name": ["ACME Corporation"],
+    "Application": ["crm-suite"],
+    "Seats sold": ["25"],
+    "Bandwidth": ["50"],
+    "domain name": ["crm.acme.example"],
+    "contact's name": ["Jane Doe"],
+    "contact's e-mail": ["billing@acme.example"],
+    "Billing start date": ["2027-01-01"],
+}
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs a pseudo-terminal")
+def test_on_a_terminal_missing_values_are_asked_for(workspace: Path) -> None:
+    args = ["new", "acme-corp", "--tier", "silver"]
+    code, transcript, stdout = _converse(workspace, args, ANSWERS)
+    assert code == 0, transcript
+    assert stdout == ""
+    assert "Application, from the catalog (crm-suite, erp-core, hosted-email):" in transcript
     data = yaml.safe_load((workspace / "specs" / "acme-corp.yaml").read_text())
     assert data["spec"]["application"]["name"] == "crm-suite"
     assert data["spec"]["billing"]["seats"] == 25
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs a pseudo-terminal")
+def test_on_a_terminal_an_answer_that_will_not_do_is_asked_again(workspace: Path) -> None:
+    answers = {
+        **ANSWERS,
+        "Application": ["crm", "crm-suite"],
+        "Seats sold": ["ten", "0", "25"],
+        "contact's e-mail": ["billing at acme", "billing@acme.example"],
+        "Billing start date": ["1/1/2027", "2027-01-01"],
+    }
+    args = ["new", "initech", "--tier", "silver"]
+    code, transcript, _ = _converse(workspace, args, answers)
+    assert code == 0, transcript
+    for error in (
+        "Error: 'crm' is not one of crm-suite, erp-core, hosted-email.",
+        "Error: 'ten' is not a whole number",
+        "Error: must be at least 1 (got 0)",
+        "Error: '1/1/2027' is not a date; write it as YYYY-MM-DD",
+    ):
+        assert error in transcript
+    assert re.search(r"Error: .*billing at acme", transcript), transcript
+    data = yaml.safe_load((workspace / "specs" / "initech.yaml").read_text())
+    assert data["spec"]["billing"]["seats"] == 25
+    assert data["spec"]["billing"]["contact"]["email"] == "billing@acme.example"
+    assert str(data["spec"]["billing"]["start_date"]) == "2027-01-01"
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs a pseudo-terminal")
+def test_on_a_terminal_stdout_carries_only_the_spec(workspace: Path) -> None:
+    args = ["new", "umbrella", "--tier", "silver", "-o", "-"]
+    code, transcript, stdout = _converse(workspace, args, ANSWERS)
+    assert code == 0, transcript
+    assert stdout.startswith("# yaml-language-server:"), stdout[:80]
+    assert yaml.safe_load(stdout)["metadata"]["customer"] == "umbrella"
+    assert not (workspace / "specs" / "umbrella.yaml").exists()
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs a pseudo-terminal")
+def test_on_a_terminal_the_input_ending_is_a_usage_error(workspace: Path) -> None:
+    args = ["new", "hooli", "--tier", "silver"]
+    code, transcript, _ = _converse(workspace, args, ANSWERS, close_after=2)
+    assert code == 2, transcript
+    assert "error: no answer to 'Seats sold; server sizing and billing follow from it'" in (
+        transcript
+    )
+    assert "Traceback" not in transcript
+    assert not (workspace / "specs" / "hooli.yaml").exists()
