@@ -23,7 +23,10 @@ class Settings(BaseModel):
     )
     templates: Path = Path("templates")
     playbooks: Path = Path("playbooks")
-    inventory: Path | None = None
+    inventory: Path | None = Field(
+        default=None,
+        description="Ansible inventory of real hosts; inventory/ if present, else the local site.",
+    )
     state: Path = Path(".asp/state.db")
     runs: Path = Path(".asp/runs")
     site: Path = Path(".asp/site")
@@ -54,6 +57,21 @@ class Workspace:
             return self.path(self.settings.catalog)
         local = self.root / "catalog.yaml"
         return local if local.is_file() else None
+
+    @property
+    def inventory_path(self) -> Path | None:
+        """The inventory of real hosts, or None to run against the local site."""
+        if self.settings.inventory is not None:
+            path = self.path(self.settings.inventory)
+            if not path.exists():
+                raise ConfigError(
+                    f"no such inventory file or folder: {shown(path)}",
+                    self.root / CONFIG_FILE,
+                    field="inventory",
+                )
+            return path
+        local = self.root / "inventory"
+        return local if local.is_dir() else None
 
     @property
     def state_path(self) -> Path:

@@ -6,6 +6,7 @@ from :mod:`asp_provision.errors`.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -45,6 +46,7 @@ class Service:
     def __init__(self, workspace: Workspace, catalog: Path | None = None) -> None:
         self.workspace = workspace
         self.catalog_path = catalog or workspace.catalog_path
+        self._inventory_hosts: set[str] | None = None
 
     def spec_paths(self, paths: list[Path]) -> list[Path]:
         """The spec files for ``paths``, or the workspace's specs folder when empty."""
@@ -130,7 +132,7 @@ class Service:
         from asp_provision.plan.select import check_applied, with_drift
 
         probe = check_applied(plan)
-        result = self.runner(progress).apply(
+        result = self.runner(progress, [c.customer for c in probe.customers if c.changed]).apply(
             probe,
             {d.subscription.customer: d for d in loaded.desired},
             check=True,
@@ -246,11 +248,26 @@ class Service:
         path = find_spec(customer, self.workspace.specs_dir)
         return service_definition(path, self.catalog, self.templates(), fmt)
 
-    def runner(self, progress: Progress) -> Runner:
+    def targets(self, customers: Iterable[str]) -> Path | None:
+        """The inventory ``customers`` run through, once each is a host of it.
+
+        None when they run on the local site. The inventory is read once per service.
+        """
+        path = self.workspace.inventory_path
+        if path is None:
+            return None
+        from asp_provision.run.targets import inventory_hosts, require_hosts
+
+        if self._inventory_hosts is None:
+            self._inventory_hosts = inventory_hosts(path)
+        require_hosts(path, self._inventory_hosts, customers)
+        return path
+
+    def runner(self, progress: Progress, customers: Iterable[str]) -> Runner:
         """The runner for this workspace."""
         from asp_provision.run.apply import Runner
 
-        return Runner(self.workspace, self.catalog, progress)
+        return Runner(self.workspace, self.catalog, progress, self.targets(customers))
 
     def saved_plan(self, path: Path) -> tuple[Plan, list[Desired]]:
         """Load a plan saved by ``plan --out``; refuse it if anything changed since."""
@@ -299,7 +316,7 @@ class Service:
         parallel: int | None = None,
     ) -> RunResult:
         """Run the plan's steps through Ansible; record each finished step (unless check)."""
-        runner = self.runner(progress)
+        runner = self.runner(progress, [c.customer for c in plan.customers if c.changed])
         forks = parallel or self.workspace.settings.forks
         by_customer = {d.subscription.customer: d for d in desired}
         return runner.apply(plan, by_customer, check=check, forks=forks)
@@ -322,7 +339,9 @@ class Service:
             raise UserError(f"the recorded spec of {customer} cannot be read: {exc}") from None
         item = Desired(recorded.spec_path or "<state>", "", sub)
         forks = parallel or self.workspace.settings.forks
-        return self.runner(progress).destroy(customer, item, list(recorded.steps), forks)
+        return self.runner(progress, [customer]).destroy(
+            customer, item, list(recorded.steps), forks
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -86,6 +86,7 @@ def apply(
     plan_text(plan, sys.stderr)
     if not plan.changed:
         raise typer.Exit(0)
+    service.targets(c.customer for c in plan.customers if c.changed)  # refuse before asking
     if not check:
         _confirm("Apply this plan?", yes)
     outcome = service.apply(plan, desired, _progress(), check=check, parallel=parallel)
@@ -114,6 +115,7 @@ def destroy(
     service = _service()
     if not yes and not _interactive():
         raise UsageError("not running in a terminal: pass --yes to destroy without asking")
+    service.targets([customer])  # refuse before asking
     _confirm(f"Tear down every step of {customer}? Its billing account will be closed.", yes)
     outcome = service.destroy(customer, _progress(), parallel)
     results(outcome, sys.stderr)

@@ -134,10 +134,17 @@ def _redacted(doc: dict[str, Any]) -> dict[str, Any]:
 class Runner:
     """Runs plans and teardowns for one workspace, recording the state as it goes."""
 
-    def __init__(self, workspace: Workspace, catalog: Catalog, progress: Progress) -> None:
+    def __init__(
+        self,
+        workspace: Workspace,
+        catalog: Catalog,
+        progress: Progress,
+        inventory: Path | None = None,
+    ) -> None:
         self.workspace = workspace
         self.catalog = catalog
         self.progress = progress
+        self.inventory = inventory  # the workspace's inventory of real hosts; None: local site
         settings = workspace.settings
         self.playbooks = workspace.path(settings.playbooks)
         self.site = workspace.path(settings.site)
@@ -196,6 +203,7 @@ class Runner:
             check=check,
             forks=forks,
             mitogen=self.workspace.settings.mitogen,
+            inventory=self.inventory,
         )
         results = {c: CustomerRun(c, steps) for c, steps in todo.items()}
         if check:
@@ -240,6 +248,7 @@ class Runner:
             teardown=True,
             forks=forks,
             mitogen=self.workspace.settings.mitogen,
+            inventory=self.inventory,
         )
         results = {customer: CustomerRun(customer, order)}
         with self._recording(run_id, "destroy", [customer], log_dir, None) as store:

@@ -53,6 +53,7 @@ class RunRequest:
     check: bool = False
     forks: int = 5
     mitogen: bool = True
+    inventory: Path | None = None  # the workspace's inventory of real hosts, if any
 
 
 @dataclass(slots=True)
@@ -244,8 +245,12 @@ class Executor:
             inventory = private / "inventory"
             inventory.mkdir()
             hosts_file = inventory / "hosts.json"
-            hosts_file.write_text(json.dumps(build_inventory(request.hosts, request.steps)))
+            local = request.inventory is None
+            hosts_file.write_text(json.dumps(build_inventory(request.hosts, request.steps, local)))
             hosts_file.chmod(0o600)
+            # the workspace's inventory comes last, so its variables win: how to reach
+            # each customer, and the site settings it chooses
+            inventories = [str(hosts_file)] if local else [str(hosts_file), str(request.inventory)]
 
             envvars = _environment(request, private)
             log.write(
@@ -261,7 +266,8 @@ class Executor:
             thread, runner = ansible_runner.run_async(
                 private_data_dir=str(private),
                 playbook="main.yml",
-                inventory=str(hosts_file),
+                inventory=inventories,
+                limit=",".join(h.customer for h in request.hosts),
                 envvars=envvars,
                 forks=request.forks,
                 cmdline="--check --diff" if request.check else None,

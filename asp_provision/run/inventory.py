@@ -47,12 +47,20 @@ class Host:
     steps: list[str]
     secrets: dict[str, str] = field(default_factory=dict)
 
-    def variables(self) -> dict[str, Any]:
-        """The host's variables, as the playbooks expect them."""
+    def variables(self, local: bool = True) -> dict[str, Any]:
+        """The host's variables, as the playbooks expect them.
+
+        ``local``: the customer runs on the local site, through Ansible's local connection;
+        otherwise the workspace's inventory says how to reach it.
+        """
         tier = {"name": self.tier_name, **self.tier.model_dump(mode="json")}
+        connection = (
+            {"ansible_connection": "local", "ansible_python_interpreter": sys.executable}
+            if local
+            else {}
+        )
         out: dict[str, Any] = {
-            "ansible_connection": "local",
-            "ansible_python_interpreter": sys.executable,
+            **connection,
             "asp_customer": self.customer,
             "asp_site": str(self.site),
             "asp_metadata": unsafe(self.document["metadata"]),
@@ -65,14 +73,14 @@ class Host:
         return out
 
 
-def build_inventory(hosts: list[Host], steps: list[str]) -> dict[str, Any]:
+def build_inventory(hosts: list[Host], steps: list[str], local: bool = True) -> dict[str, Any]:
     """The inventory: every customer under ``all``, and one group per step it runs."""
     children: dict[str, Any] = {
         group(step): {"hosts": {h.customer: {} for h in hosts if step in h.steps}} for step in steps
     }
     return {
         "all": {
-            "hosts": {h.customer: h.variables() for h in hosts},
+            "hosts": {h.customer: h.variables(local) for h in hosts},
             "children": children,
         }
     }
