@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from asp_provision.config import Workspace
+from asp_provision.config import Workspace, shown
+from asp_provision.errors import UsageError
 from asp_provision.plan.diff import SECRET_SHOWN, step_inputs
 from asp_provision.plan.model import Plan
 from asp_provision.plan.planner import Desired
@@ -195,6 +196,7 @@ class Runner:
         )
         hashes = {c.customer: {s.step: s.input_hash for s in c.steps} for c in plan.customers}
         order = [s for s in STEPS if any(s in steps for steps in todo.values())]
+        self._require_playbooks(order, teardown=False)
         request = RunRequest(
             hosts=hosts,
             steps=order,
@@ -239,6 +241,7 @@ class Runner:
         run_id = new_run_id()
         log_dir = self.runs / run_id
         order = [s for s in reversed(list(STEPS)) if s in applied]
+        self._require_playbooks(order, teardown=True)
         host = self.host(recorded, order, with_secrets=False)
         request = RunRequest(
             hosts=[host],
@@ -263,6 +266,16 @@ class Runner:
             if result.outcome == "succeeded":
                 store.forget_customer(customer)
             return result
+
+    def _require_playbooks(self, steps: list[str], teardown: bool) -> None:
+        """Refuse a run whose playbooks are not all there, before anything is locked."""
+        folder = self.playbooks / "teardown" if teardown else self.playbooks
+        missing = [shown(folder / f"{s}.yml") for s in steps if not (folder / f"{s}.yml").is_file()]
+        if missing:
+            raise UsageError(
+                f"no playbook {', '.join(map(str, missing))}; `asp-provision init` writes "
+                "the default playbooks into a new workspace"
+            )
 
     @contextmanager
     def _recording(

@@ -297,6 +297,7 @@ class Executor:
                 return RunOutcome(
                     "failed", rc, None, time.monotonic() - started, set(tracker.failed)
                 )
+            log.flush()  # the tail is read back from the file
             return RunOutcome(
                 "error", rc, _tail(request.log_dir / "ansible.log"), time.monotonic() - started
             )
@@ -352,8 +353,12 @@ def _log_stdout(log: TextIO, event: dict[str, Any]) -> None:
 
 
 def _tail(path: Path, lines: int = 15) -> str:
+    """Why the run failed, from its log: from Ansible's first error on, else the last lines."""
     try:
         text = path.read_text("utf-8", errors="replace")
     except OSError:
         return "ansible-playbook failed"
-    return "\n".join(text.splitlines()[-lines:]) or "ansible-playbook failed"
+    logged = [ln for ln in text.splitlines() if not ln.startswith("# asp-provision:")]
+    first = next((i for i, ln in enumerate(logged) if ln.startswith(("[ERROR]", "ERROR!"))), None)
+    shown = logged[first : first + lines] if first is not None else logged[-lines:]
+    return "\n".join(shown) or "ansible-playbook failed"
