@@ -299,3 +299,40 @@ def test_a_new_billing_account_closes_the_one_it_replaces(tmp_path: Path) -> Non
     ]
     recap, out = site.run("../../playbooks/billing.yml", inventory=moved)
     _assert_clean(recap, out, changed=False)
+
+
+def _serial(zone: Path) -> int:
+    match = re.search(r"(\d+)\s*; serial", zone.read_text())
+    assert match, zone.read_text()
+    return int(match.group(1))
+
+
+def test_a_changed_zone_gets_a_greater_serial(tmp_path: Path) -> None:
+    site = Site(tmp_path, "linear")
+    recap, out = site.run("../../playbooks/network.yml")
+    _assert_clean(recap, out, changed=True)
+    zone = site.path("acme-corp", "network/dns/mail.acme.example.zone")
+    first = _serial(zone)
+    assert str(first)[:8].isdigit() and len(str(first)) == 10  # YYYYMMDDnn
+    assert str(first).endswith("00")
+
+    recap, out = site.run("../../playbooks/network.yml")
+    _assert_clean(recap, out, changed=False)
+    assert _serial(zone) == first
+
+    inventory = json.loads(site.inventory.read_text())
+    inventory["all"]["hosts"]["acme-corp"]["asp_dns_nameservers"] = ["ns1.dc.example."]
+    moved = tmp_path / "moved.json"
+    moved.write_text(json.dumps(inventory))
+    recap, out = site.run("../../playbooks/network.yml", inventory=moved)
+    assert recap["acme-corp"]["changed"] == 1 and recap["acme-corp"]["failed"] == 0, out[-3000:]
+    assert _serial(zone) == first + 1
+    assert "IN\tNS\tns1.dc.example." in zone.read_text()
+    recap, out = site.run("../../playbooks/network.yml", inventory=moved)
+    _assert_clean(recap, out, changed=False)
+
+    # a serial from the future (or another scheme) only ever goes up
+    zone.write_text(zone.read_text().replace(str(first + 1), "9000000000"))
+    zone.write_text(re.sub(r"; records [0-9a-f]+", "; records 0", zone.read_text()))
+    recap, out = site.run("../../playbooks/network.yml", inventory=moved)
+    assert _serial(zone) == 9000000001
