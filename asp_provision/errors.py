@@ -21,6 +21,13 @@ class UsageError(UserError, ValueError):
     exit_code = 2
 
 
+def position(path: str, line: int | None, column: int | None) -> str:
+    """``path:line:column``, as far as they are known."""
+    if line is None:
+        return path
+    return f"{path}:{line}" if column is None else f"{path}:{line}:{column}"
+
+
 class SourceError(UserError):
     """A problem located in a user's file."""
 
@@ -40,13 +47,8 @@ class SourceError(UserError):
         self.field = field
 
     def __str__(self) -> str:
-        where = self.path
-        if self.line is not None:
-            where += f":{self.line}"
-            if self.column is not None:
-                where += f":{self.column}"
         field = f"{self.field}: " if self.field else ""
-        return f"{where}: {field}{self.message}"
+        return f"{position(self.path, self.line, self.column)}: {field}{self.message}"
 
 
 class CatalogError(SourceError, ValueError):

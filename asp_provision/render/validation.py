@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TextIO
 
+from asp_provision.errors import position
 from asp_provision.render.style import Paint, printable, use_colour
 from asp_provision.spec.batch import FileReport, ValidationReport
 from asp_provision.spec.diagnostics import Diagnostic
@@ -18,12 +19,7 @@ def _plural(n: int, word: str) -> str:
 
 def location(path: str, d: Diagnostic) -> str:
     """``path:line:col`` as far as it is known."""
-    out = path
-    if d.line is not None:
-        out += f":{d.line}"
-        if d.column is not None:
-            out += f":{d.column}"
-    return out
+    return position(path, d.line, d.column)
 
 
 def summary_line(report: ValidationReport) -> str:
