@@ -93,6 +93,7 @@ def _environment(request: RunRequest, private: Path) -> dict[str, str]:
     env = {
         "PATH": bindir + os.pathsep + os.environ.get("PATH", ""),
         "ANSIBLE_LIBRARY": str(request.playbooks / "library"),
+        "ANSIBLE_MODULE_UTILS": str(request.playbooks / "module_utils"),
         "ANSIBLE_RETRY_FILES_ENABLED": "False",
         "ANSIBLE_HOST_KEY_CHECKING": "False",
         "ANSIBLE_NOCOLOR": "True",

@@ -135,11 +135,10 @@ event:
 
 import datetime
 import json
-import os
 import sqlite3
 from typing import Any, Optional
-from urllib.parse import quote
 
+from ansible.module_utils.asp_sqlite import connect_for_writing, finish, read_rows
 from ansible.module_utils.basic import AnsibleModule
 
 # Columns set from the module's options with state=present.
@@ -194,21 +193,8 @@ def now() -> str:
 
 def read_accounts(path: str, where: str, args: tuple[Any, ...]) -> list[Row]:
     """Account rows matching the condition, without writing anything."""
-    if not os.path.exists(path):
-        return []
-    conn = sqlite3.connect("file:" + quote(os.path.abspath(path)) + "?mode=ro", uri=True)
-    try:
-        table = conn.execute(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'accounts'"
-        ).fetchone()
-        if table is None:
-            return []
-        cursor = conn.execute(
-            f"SELECT {', '.join(COLUMNS)} FROM accounts WHERE {where} ORDER BY account_id", args
-        )
-        return [dict(zip(COLUMNS, row)) for row in cursor.fetchall()]
-    finally:
-        conn.close()
+    query = f"SELECT {', '.join(COLUMNS)} FROM accounts WHERE {where} ORDER BY account_id"
+    return [dict(zip(COLUMNS, row)) for row in read_rows(path, "accounts", query, args)]
 
 
 def render(rows: list[Row]) -> str:
@@ -279,8 +265,7 @@ def sorted_rows(rows: list[Row]) -> list[Row]:
 
 def write(path: str, changes: list[Change]) -> None:
     """Apply the changes and record them as events, in one transaction."""
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    conn = sqlite3.connect(path)
+    conn = connect_for_writing(path)
     try:
         with conn:
             for statement in SCHEMA:
@@ -368,18 +353,7 @@ def main() -> None:
         "accounts": after if (current or changed) else [],
         "event": changes[0][0] if changes else None,
     }
-    if module._diff and changed:
-        result["diff"] = {
-            "before_header": f"{path} (accounts)",
-            "after_header": f"{path} (accounts)",
-            "before": render(current),
-            "after": render(after),
-        }
-    if os.path.exists(path):
-        file_args = module.load_file_common_arguments(module.params)
-        result["changed"] = module.set_fs_attributes_if_different(file_args, result["changed"])
-    module.exit_json(**result)
-
+    finish(module, result, path, "accounts", render(current), render(after))
 
 if __name__ == "__main__":
     main()

@@ -99,8 +99,8 @@ import json
 import os
 import sqlite3
 from typing import Any
-from urllib.parse import quote
 
+from ansible.module_utils.asp_sqlite import connect_for_writing, finish, read_rows
 from ansible.module_utils.basic import AnsibleModule
 
 FIELDS = ("username", "email", "full_name", "role")
@@ -119,19 +119,7 @@ User = dict[str, Any]
 
 def read_users(path: str) -> dict[str, User]:
     """Return the accounts stored in the database, by username (read-only)."""
-    if not os.path.exists(path):
-        return {}
-    uri = "file:" + quote(os.path.abspath(path)) + "?mode=ro"
-    conn = sqlite3.connect(uri, uri=True)
-    try:
-        table = conn.execute(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'users'"
-        ).fetchone()
-        if table is None:
-            return {}
-        rows = conn.execute("SELECT username, email, full_name, role FROM users").fetchall()
-    finally:
-        conn.close()
+    rows = read_rows(path, "users", "SELECT username, email, full_name, role FROM users")
     return {row[0]: dict(zip(FIELDS, row)) for row in rows}
 
 
@@ -159,9 +147,7 @@ def wanted_users(module: AnsibleModule) -> dict[str, User]:
 def write(path: str, wanted: dict[str, User],
           added: list[str], updated: list[str], removed: list[str]) -> None:
     """Apply the changes in one transaction."""
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    conn = sqlite3.connect(path)
+    conn = connect_for_writing(path)
     try:
         with conn:
             conn.execute(SCHEMA)
@@ -223,18 +209,7 @@ def main() -> None:
         "removed": removed,
         "users": len(wanted) if (exists or changed) else 0,
     }
-    if module._diff and changed:
-        result["diff"] = {
-            "before_header": f"{path} (users)",
-            "after_header": f"{path} (users)",
-            "before": render(current),
-            "after": render(wanted),
-        }
-    if os.path.exists(path):
-        file_args = module.load_file_common_arguments(module.params)
-        result["changed"] = module.set_fs_attributes_if_different(file_args, result["changed"])
-    module.exit_json(**result)
-
+    finish(module, result, path, "users", render(current), render(wanted))
 
 if __name__ == "__main__":
     main()

@@ -58,6 +58,7 @@ class Site:
         self.env = {
             **os.environ,
             "ANSIBLE_LIBRARY": str(PLAYBOOKS / "library"),
+            "ANSIBLE_MODULE_UTILS": str(PLAYBOOKS / "module_utils"),
             "ANSIBLE_NOCOLOR": "1",
             "ANSIBLE_RETRY_FILES_ENABLED": "0",
             "ANSIBLE_LOCAL_TEMP": str(root / "tmp"),
