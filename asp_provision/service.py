@@ -120,6 +120,8 @@ class Service:
         loaded = self.desired(paths)
         snapshot = self.state_reader().snapshot()
         plan = make_plan(loaded.desired, snapshot, self.catalog, self.catalog_hash())
+        if paths:
+            plan = _orphans_within(plan, paths)
         drift: RunResult | None = None
         if refresh is not None:
             plan, drift = self._refresh(plan, loaded, refresh)
@@ -342,6 +344,24 @@ class Service:
         return self.runner(progress, [customer]).destroy(
             customer, item, list(recorded.steps), forks
         )
+
+
+def _orphans_within(plan: Plan, paths: list[Path]) -> Plan:
+    """The plan, listing as orphaned only customers whose spec was among ``paths``.
+
+    Planning some specs says nothing of the others: a customer whose spec lies elsewhere
+    is not orphaned by being left out.
+    """
+    scope = [p.resolve() for p in paths]
+
+    def within(spec_path: str | None) -> bool:
+        if spec_path is None:
+            return False
+        where = Path(spec_path).resolve()
+        return any(where == s or s in where.parents for s in scope)
+
+    kept = [o for o in plan.orphaned if within(o.spec_path)]
+    return plan if kept == plan.orphaned else plan.model_copy(update={"orphaned": kept})
 
 
 @dataclass(frozen=True, slots=True)

@@ -140,3 +140,18 @@ def test_corrupt_state_is_a_clear_error_and_left_alone(workspace: Path) -> None:
     assert "Plan:" not in result.stdout
     assert db.read_bytes() == garbage
     assert sorted(p.name for p in db.parent.iterdir()) == ["state.db"]
+
+
+def test_planning_some_specs_orphans_only_customers_among_them(workspace: Path) -> None:
+    apply_all(workspace)
+    (workspace / "specs" / "globex-bank.yaml").unlink()
+
+    def orphaned(*args: str) -> list[str]:
+        result = plan(workspace, "--format", "json", *args)
+        assert result.returncode == 0, result.stderr
+        return [o["customer"] for o in json.loads(result.stdout)["orphaned"]]
+
+    assert orphaned() == ["globex-bank"]
+    assert orphaned("specs") == ["globex-bank"]
+    assert orphaned("specs/acme-corp.yaml") == []
+    assert orphaned("specs/acme-corp.yaml", "specs/northwind-traders.yaml") == []
