@@ -91,3 +91,24 @@ def test_the_inventory_says_where_each_customer_runs(tmp_path: Path) -> None:
     assert gone.returncode == 0, gone.stderr
     assert sorted(p.name for p in site.iterdir()) == ["billing"]
     assert query(site / "billing" / "ledger.db", "SELECT status FROM accounts") == [("closed",)]
+
+
+@pytest.mark.slow
+def test_a_customer_moved_to_another_host_is_planned_again_with_refresh(tmp_path: Path) -> None:
+    ws = make_workspace(tmp_path / "ws")
+    _inventory(ws, {"acme-corp": _local(tmp_path / "dc1" / "acme-corp")})
+    applied = cli(ws, "apply", "--yes", "specs/acme-corp.yaml")
+    assert applied.returncode == 0, applied.stderr
+    _inventory(ws, {"acme-corp": _local(tmp_path / "dc2" / "acme-corp")})
+
+    assert "No changes." in cli(ws, "plan", "specs/acme-corp.yaml").stdout
+    result = cli(ws, "plan", "--refresh", "--format", "json", "specs/acme-corp.yaml")
+    assert result.returncode == 0, result.stderr
+    (acme,) = json.loads(result.stdout)["customers"]
+    reasons = {s["step"]: s["reason"] for s in acme["steps"]}
+    assert all(r.startswith("drifted") for step, r in reasons.items() if step != "verify"), reasons
+    assert not (tmp_path / "dc2").exists()  # the refresh only looked
+
+    moved = cli(ws, "apply", "--yes", "--refresh", "specs/acme-corp.yaml")
+    assert moved.returncode == 0, moved.stderr
+    assert (tmp_path / "dc2" / "acme-corp" / "billing" / "ledger.db").is_file()
