@@ -81,7 +81,7 @@ class Service:
 
     def desired(self, paths: list[Path]) -> Loaded:
         """Load and check specs; raise SpecsInvalid (with the report) if any is invalid."""
-        from asp_provision.plan.planner import Desired
+        from asp_provision.plan.planner import Desired, prepare
         from asp_provision.spec.effective import effective_document
 
         catalog = self.catalog
@@ -89,13 +89,23 @@ class Service:
         dupes = DuplicateCustomers()
         reports: list[FileReport] = []
         desired: list[Desired] = []
-        for result in check_files(files, self.catalog_path, keep_models=True):
+        for result in check_files(files, self.catalog_path, keep_models=True, prepare=prepare):
             result = dupes.check(result)
             reports.append(FileReport(result.path, result.customer, tuple(result.diagnostics)))
-            if result.subscription is not None:
-                document = result.document or effective_document(result.subscription, catalog)
+            if result.subscription is not None:  # checked here
+                document = effective_document(result.subscription, catalog)
                 desired.append(
                     Desired(result.path, result.content_hash or "", result.subscription, document)
+                )
+            elif result.data is not None:  # checked by a worker, with the plan's facts
+                desired.append(
+                    Desired(
+                        result.path,
+                        result.content_hash or "",
+                        document=result.document,
+                        facts=result.derived.get("facts"),
+                        data=result.data,
+                    )
                 )
         report = ValidationReport(tuple(reports))
         if report.errors:
@@ -136,7 +146,7 @@ class Service:
         probe = check_applied(plan)
         result = self.runner(progress, [c.customer for c in probe.customers if c.changed]).apply(
             probe,
-            {d.subscription.customer: d for d in loaded.desired},
+            {d.customer: d for d in loaded.desired},
             check=True,
             forks=self.workspace.settings.forks,
         )
@@ -144,10 +154,13 @@ class Service:
         failed: dict[str, tuple[str | None, str | None]] = {
             c: (r.failed, r.message) for c, r in result.customers.items() if r.failed
         }
-        subs = {d.subscription.customer: d.subscription for d in loaded.desired}
+        items = {d.customer: d for d in loaded.desired}
 
         def hours(customer: str, step: str) -> float:
-            sub = subs[customer]
+            item = items[customer]
+            if item.facts:
+                return float(item.facts["hours"][step])
+            sub = item.subscription
             return step_hours(sub, self.catalog, step, units(sub))
 
         return with_drift(plan, drift, failed, hours), result
@@ -320,7 +333,7 @@ class Service:
         """Run the plan's steps through Ansible; record each finished step (unless check)."""
         runner = self.runner(progress, [c.customer for c in plan.customers if c.changed])
         forks = parallel or self.workspace.settings.forks
-        by_customer = {d.subscription.customer: d for d in desired}
+        by_customer = {d.customer: d for d in desired}
         return runner.apply(plan, by_customer, check=check, forks=forks)
 
     def destroy(self, customer: str, progress: Progress, parallel: int | None = None) -> RunResult:
@@ -350,13 +363,13 @@ def _orphans_within(plan: Plan, paths: list[Path]) -> Plan:
     """The plan, listing as orphaned only customers whose spec was among ``paths``.
 
     Planning some specs says nothing of the others: a customer whose spec lies elsewhere
-    is not orphaned by being left out.
+    is not orphaned by being left out. One whose spec's place is unknown is listed.
     """
     scope = [p.resolve() for p in paths]
 
     def within(spec_path: str | None) -> bool:
         if spec_path is None:
-            return False
+            return True
         where = Path(spec_path).resolve()
         return any(where == s or s in where.parents for s in scope)
 

@@ -9,22 +9,71 @@ from typing import Any
 
 from asp_provision.plan import cost
 from asp_provision.plan.diff import changes, digest, step_inputs
-from asp_provision.plan.model import CustomerPlan, Orphan, Plan, StepPlan
+from asp_provision.plan.model import Charges, CustomerPlan, Orphan, Plan, Sizing, StepPlan
 from asp_provision.plan.steps import STEPS, VERIFY
-from asp_provision.spec.catalog import Catalog, Unit
+from asp_provision.spec.catalog import Catalog
+from asp_provision.spec.check import CheckedSpec
 from asp_provision.spec.effective import effective_document
 from asp_provision.spec.models import Subscription
 from asp_provision.state.store import CustomerState, Snapshot, StepState
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, eq=False)
 class Desired:
-    """A valid spec to plan for: where it came from and what it says."""
+    """A valid spec to plan for: where it came from and what it says.
+
+    The model may be left to be built from ``data`` when first used: a plan needs only
+    ``document`` and ``facts``, and apply needs it for the customers that change.
+    """
 
     path: str
     content_hash: str
-    subscription: Subscription
+    model: Subscription | None = None
     document: dict[str, Any] | None = None  # the effective spec, when already computed
+    facts: dict[str, Any] | None = None  # what the plan needs of it, when already computed
+    data: Any = None  # the spec's values, to build the model from
+
+    @property
+    def subscription(self) -> Subscription:
+        """The spec's model."""
+        if self.model is None:
+            object.__setattr__(self, "model", Subscription.model_validate(self.data))
+        assert self.model is not None
+        return self.model
+
+    @property
+    def customer(self) -> str:
+        """The customer's slug."""
+        return str(self.facts["customer"]) if self.facts else self.subscription.customer
+
+
+def customer_facts(sub: Subscription, doc: dict[str, Any], catalog: Catalog) -> dict[str, Any]:
+    """What the plan needs of one spec, as plain data.
+
+    Its identity, each step's input hash and hours, the sizing and the charges.
+    """
+    counts = cost.units(sub)
+    onboarding = sub.spec.onboarding
+    return {
+        "customer": sub.customer,
+        "name": sub.metadata.name,
+        "tier": sub.spec.tier,
+        "application": f"{sub.spec.application.name} {sub.spec.application.version}",
+        "go_live": str(onboarding.go_live) if onboarding and onboarding.go_live else None,
+        "input_hashes": {name: digest(step_inputs(doc, step)) for name, step in STEPS.items()},
+        "hours": {name: cost.step_hours(sub, catalog, name, counts) for name in STEPS},
+        "sizing": cost.sizing(sub, catalog).model_dump(),
+        "charges": cost.charges(sub, catalog).model_dump(),
+    }
+
+
+def prepare(result: CheckedSpec, catalog: Catalog) -> None:
+    """The facts of a valid spec, computed where it was checked: on every core.
+
+    The hook of :func:`asp_provision.spec.batch.check_files`.
+    """
+    if result.subscription is not None and result.document is not None:
+        result.derived["facts"] = customer_facts(result.subscription, result.document, catalog)
 
 
 def make_plan(
@@ -37,8 +86,8 @@ def make_plan(
     customers = []
     seen: set[str] = set()
     for item in desired:
-        seen.add(item.subscription.customer)
-        recorded = state.customers.get(item.subscription.customer)
+        seen.add(item.customer)
+        recorded = state.customers.get(item.customer)
         customers.append(_customer_plan(item, recorded, catalog))
     orphaned = [
         Orphan(
@@ -62,34 +111,33 @@ def make_plan(
 
 
 def _customer_plan(item: Desired, recorded: CustomerState | None, catalog: Catalog) -> CustomerPlan:
-    sub = item.subscription
-    doc = item.document if item.document is not None else effective_document(sub, catalog)
-    counts = cost.units(sub)
-    onboarding = sub.spec.onboarding
+    doc = item.document
+    if doc is None:
+        doc = effective_document(item.subscription, catalog)
+    facts = item.facts or customer_facts(item.subscription, doc, catalog)
+    hashes, hours = facts["input_hashes"], facts["hours"]
     steps: list[StepPlan] = []
     for name, step in STEPS.items():
         if name == VERIFY:
             continue
-        inputs = step_inputs(doc, step)
-        input_hash = digest(inputs)
         before = recorded.steps.get(name) if recorded else None
-        plan = _step_plan(name, inputs, input_hash, before)
-        if plan.runs:
-            plan = plan.model_copy(update={"hours": cost.step_hours(sub, catalog, name, counts)})
-        steps.append(plan)
-    steps.append(_verify_plan(doc, recorded, steps, sub, catalog, counts))
-    return CustomerPlan(
-        customer=sub.customer,
-        name=sub.metadata.name,
+        plan = _step_plan(name, step_inputs(doc, step), hashes[name], before)
+        steps.append(plan.model_copy(update={"hours": hours[name]}) if plan.runs else plan)
+    verify = _verify_plan(doc, recorded, steps, hashes[VERIFY])
+    steps.append(verify.model_copy(update={"hours": hours[VERIFY]}) if verify.runs else verify)
+    # built here from values already checked: validating them again would only cost time
+    return CustomerPlan.model_construct(
+        customer=facts["customer"],
+        name=facts["name"],
         path=item.path,
         content_hash=item.content_hash,
-        tier=sub.spec.tier,
-        application=f"{sub.spec.application.name} {sub.spec.application.version}",
-        go_live=str(onboarding.go_live) if onboarding and onboarding.go_live else None,
+        tier=facts["tier"],
+        application=facts["application"],
+        go_live=facts["go_live"],
         steps=steps,
         estimate_hours=round(sum(s.hours for s in steps), 2),
-        sizing=cost.sizing(sub, catalog),
-        charges=cost.charges(sub, catalog),
+        sizing=Sizing.model_construct(**facts["sizing"]),
+        charges=Charges.model_construct(**facts["charges"]),
     )
 
 
@@ -128,26 +176,15 @@ def _step_plan(
 
 
 def _verify_plan(
-    doc: dict[str, object],
-    recorded: CustomerState | None,
-    steps: list[StepPlan],
-    sub: Subscription,
-    catalog: Catalog,
-    counts: dict[Unit, float],
+    doc: dict[str, object], recorded: CustomerState | None, steps: list[StepPlan], input_hash: str
 ) -> StepPlan:
-    inputs = step_inputs(doc, STEPS[VERIFY])
-    input_hash = digest(inputs)
     before = recorded.steps.get(VERIFY) if recorded else None
     if any(s.runs for s in steps):
-        plan = StepPlan(
+        return StepPlan(
             step=VERIFY,
             action="update" if before is not None and before.input_hash else "create",
             reason="runs after every change",
             input_hash=input_hash,
         )
-    else:
-        # verify reads everything: a field no other step reads (onboarding) still counts
-        plan = _step_plan(VERIFY, inputs, input_hash, before)
-    if not plan.runs:
-        return plan
-    return plan.model_copy(update={"hours": cost.step_hours(sub, catalog, VERIFY, counts)})
+    # verify reads everything: a field no other step reads (onboarding) still counts
+    return _step_plan(VERIFY, step_inputs(doc, STEPS[VERIFY]), input_hash, before)

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from asp_provision.errors import UsageError
-from asp_provision.spec.catalog import load_catalog
+from asp_provision.spec.catalog import Catalog, load_catalog
 from asp_provision.spec.check import CheckedSpec, check_file
 from asp_provision.spec.diagnostics import Diagnostic, Tally
 from asp_provision.spec.effective import effective_document
@@ -34,8 +34,14 @@ def spec_files(paths: Iterable[Path]) -> list[Path]:
     return found
 
 
-def _check_one(args: tuple[Path, Path | None, bool]) -> CheckedSpec:
-    path, catalog_path, keep = args
+Prepare = Callable[[CheckedSpec, Catalog], None]
+"""A module-level function run on each valid spec where it was checked (on every core)."""
+
+_Job = tuple[Path, Path | None, bool, Prepare | None]
+
+
+def _check_one(args: _Job) -> CheckedSpec:
+    path, catalog_path, keep, _ = args
     result = check_file(path, load_catalog(catalog_path), digest=keep)
     if not keep:
         result.subscription = None
@@ -43,36 +49,42 @@ def _check_one(args: tuple[Path, Path | None, bool]) -> CheckedSpec:
     return result
 
 
-def _check_in_worker(args: tuple[Path, Path | None, bool]) -> CheckedSpec:
+def _check_in_worker(args: _Job) -> CheckedSpec:
     # a model is slow to pickle; its loaded values are quick, and rebuilding is cheap
     result = _check_one(args)
     if result.subscription is not None:
         # the effective spec is plain data: work done here is done on every core
         result.document = effective_document(result.subscription, load_catalog(args[1]))
+        prepare = args[3]
+        if prepare is not None:
+            prepare(result, load_catalog(args[1]))
     result.subscription = None
     return result
 
 
 def check_files(
-    files: list[Path], catalog_path: Path | None, keep_models: bool = False
+    files: list[Path],
+    catalog_path: Path | None,
+    keep_models: bool = False,
+    prepare: Prepare | None = None,
 ) -> Iterator[CheckedSpec]:
-    """Check ``files`` in order; results stream out so memory stays flat."""
+    """Check ``files`` in order; results stream out so memory stays flat.
+
+    ``keep_models``: a valid result keeps its model, or, when a worker checked it, the
+    values to build it from (``data``). ``prepare`` runs on each valid spec in the worker
+    that checked it, when the files are many enough to be checked by several; what it
+    computes is in ``derived``.
+    """
     load_catalog(catalog_path)  # fail fast on a broken catalog, before any worker starts
-    jobs = ((f, catalog_path, keep_models) for f in files)
+    jobs = ((f, catalog_path, keep_models, prepare) for f in files)
     workers = min(os.cpu_count() or 1, 8)
     if len(files) < PARALLEL_FROM or workers < 2:
         yield from map(_check_one, jobs)
         return
     from concurrent.futures import ProcessPoolExecutor
 
-    from asp_provision.spec.models import Subscription
-
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        for result in pool.map(_check_in_worker, jobs, chunksize=_CHUNK):
-            if keep_models and result.data is not None:
-                result.subscription = Subscription.model_validate(result.data)
-                result.data = None
-            yield result
+        yield from pool.map(_check_in_worker, jobs, chunksize=_CHUNK)
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,6 +148,7 @@ class DuplicateCustomers:
         return replace(
             result,
             subscription=None,
+            data=None,
             diagnostics=sorted([*result.diagnostics, dup], key=Diagnostic.sort_key),
         )
 

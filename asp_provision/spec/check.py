@@ -49,6 +49,7 @@ class CheckedSpec(Tally):
     content_hash: str | None = None
     data: Any = None  # the loaded values, to rebuild the model after a trip between processes
     document: dict[str, Any] | None = None  # the effective spec, computed where it was checked
+    derived: dict[str, Any] = field(default_factory=dict)  # what a caller's hook computed there
     diagnostics: list[Diagnostic] = field(default_factory=list)
 
 
