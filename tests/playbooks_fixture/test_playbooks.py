@@ -337,3 +337,12 @@ def test_a_changed_zone_gets_a_greater_serial(tmp_path: Path) -> None:
     zone.write_text(re.sub(r"; records [0-9a-f]+", "; records 0", zone.read_text()))
     recap, out = site.run("../../playbooks/network.yml", inventory=moved)
     assert _serial(zone) == 9000000001
+
+    # a new domain: its zone is written, the former domain's is removed
+    network = inventory["all"]["hosts"]["acme-corp"]["asp_spec"]["network"]
+    network["domain"] = {"__ansible_unsafe": "crm.acme.example"}
+    moved.write_text(json.dumps(inventory))
+    recap, out = site.run("../../playbooks/network.yml", inventory=moved)
+    assert recap["acme-corp"]["failed"] == 0, out[-3000:]
+    assert sorted(p.name for p in zone.parent.iterdir()) == ["crm.acme.example.zone"]
+    assert "$ORIGIN crm.acme.example." in (zone.parent / "crm.acme.example.zone").read_text()
