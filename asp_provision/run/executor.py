@@ -39,6 +39,7 @@ MARKER = "asp-provision step "
 
 _POLL = 0.05
 _STOP_GRACE = 20.0
+_SIGINT_AGAIN = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -327,16 +328,23 @@ class Executor:
         except (KeyboardInterrupt, Interrupted):
             pass
         _stop(tracker.pid, signal.SIGINT)
-        deadline = time.monotonic() + _STOP_GRACE
+        now = time.monotonic()
+        deadline, again = now + _STOP_GRACE, now + _SIGINT_AGAIN
         while thread.is_alive():
             try:
                 time.sleep(_POLL)
                 self._drain(events)
             except (KeyboardInterrupt, Interrupted):
                 deadline = 0.0  # asked twice: stop now
-            if time.monotonic() > deadline:
+            now = time.monotonic()
+            if now > deadline:
                 cancel["now"] = True
                 _stop(tracker.pid, signal.SIGKILL)
+            elif now > again:
+                # ansible-playbook can miss a SIGINT that lands at some points of a task
+                # (it then runs on, or waits forever); asking again stops it
+                _stop(tracker.pid, signal.SIGINT)
+                again = now + _SIGINT_AGAIN
         return True
 
 
