@@ -196,17 +196,7 @@ class Runner:
         )
         hashes = {c.customer: {s.step: s.input_hash for s in c.steps} for c in plan.customers}
         order = [s for s in STEPS if any(s in steps for steps in todo.values())]
-        self._require_playbooks(order, teardown=False)
-        request = RunRequest(
-            hosts=hosts,
-            steps=order,
-            playbooks=self.playbooks,
-            log_dir=log_dir,
-            check=check,
-            forks=forks,
-            mitogen=self.workspace.settings.mitogen,
-            inventory=self.inventory,
-        )
+        request = self._request(hosts, order, log_dir, forks, check=check)
         results = {c: CustomerRun(c, steps) for c, steps in todo.items()}
         if check:
             return self._execute(request, run_id, results, None, None)
@@ -241,18 +231,8 @@ class Runner:
         run_id = new_run_id()
         log_dir = self.runs / run_id
         order = [s for s in reversed(list(STEPS)) if s in applied]
-        self._require_playbooks(order, teardown=True)
         host = self.host(recorded, order, with_secrets=False)
-        request = RunRequest(
-            hosts=[host],
-            steps=order,
-            playbooks=self.playbooks,
-            log_dir=log_dir,
-            teardown=True,
-            forks=forks,
-            mitogen=self.workspace.settings.mitogen,
-            inventory=self.inventory,
-        )
+        request = self._request([host], order, log_dir, forks, teardown=True)
         results = {customer: CustomerRun(customer, order)}
         with self._recording(run_id, "destroy", [customer], log_dir, None) as store:
 
@@ -267,8 +247,19 @@ class Runner:
                 store.forget_customer(customer)
             return result
 
-    def _require_playbooks(self, steps: list[str], teardown: bool) -> None:
-        """Refuse a run whose playbooks are not all there, before anything is locked."""
+    def _request(
+        self,
+        hosts: list[Host],
+        steps: list[str],
+        log_dir: Path,
+        forks: int,
+        check: bool = False,
+        teardown: bool = False,
+    ) -> RunRequest:
+        """The run of ``steps`` (or their teardowns) for ``hosts``, with this workspace's settings.
+
+        Refused, before anything is locked, when a playbook is not there.
+        """
         folder = self.playbooks / "teardown" if teardown else self.playbooks
         missing = [shown(folder / f"{s}.yml") for s in steps if not (folder / f"{s}.yml").is_file()]
         if missing:
@@ -276,6 +267,17 @@ class Runner:
                 f"no playbook {', '.join(map(str, missing))}; `asp-provision init` writes "
                 "the default playbooks into a new workspace"
             )
+        return RunRequest(
+            hosts=hosts,
+            steps=steps,
+            playbooks=self.playbooks,
+            log_dir=log_dir,
+            teardown=teardown,
+            check=check,
+            forks=forks,
+            mitogen=self.workspace.settings.mitogen,
+            inventory=self.inventory,
+        )
 
     @contextmanager
     def _recording(
