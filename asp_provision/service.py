@@ -140,7 +140,7 @@ class Service:
         return PlanResult(plan, loaded.report, snapshot, loaded.desired, drift)
 
     def _refresh(self, plan: Plan, loaded: Loaded, progress: Progress) -> tuple[Plan, RunResult]:
-        from asp_provision.plan.cost import step_hours, units
+        from asp_provision.plan.planner import document_and_facts
         from asp_provision.plan.select import check_applied, with_drift
 
         probe = check_applied(plan)
@@ -157,11 +157,8 @@ class Service:
         items = {d.customer: d for d in loaded.desired}
 
         def hours(customer: str, step: str) -> float:
-            item = items[customer]
-            if item.facts:
-                return float(item.facts["hours"][step])
-            sub = item.subscription
-            return step_hours(sub, self.catalog, step, units(sub))
+            _, facts = document_and_facts(items[customer], self.catalog)
+            return float(facts["hours"][step])
 
         return with_drift(plan, drift, failed, hours), result
 

@@ -110,11 +110,19 @@ def make_plan(
     )
 
 
-def _customer_plan(item: Desired, recorded: CustomerState | None, catalog: Catalog) -> CustomerPlan:
+def document_and_facts(item: Desired, catalog: Catalog) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The effective spec and the plan's facts of ``item``.
+
+    As computed where it was checked, or computed now.
+    """
     doc = item.document
     if doc is None:
         doc = effective_document(item.subscription, catalog)
-    facts = item.facts or customer_facts(item.subscription, doc, catalog)
+    return doc, item.facts or customer_facts(item.subscription, doc, catalog)
+
+
+def _customer_plan(item: Desired, recorded: CustomerState | None, catalog: Catalog) -> CustomerPlan:
+    doc, facts = document_and_facts(item, catalog)
     hashes, hours = facts["input_hashes"], facts["hours"]
     steps: list[StepPlan] = []
     for name, step in STEPS.items():
