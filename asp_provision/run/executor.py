@@ -37,6 +37,9 @@ from asp_provision.run.inventory import Host, build_inventory, group
 MARKER = "asp-provision step "
 """Name prefix of the empty play that opens each step in the generated playbook."""
 
+ERROR_PREFIXES = ("[ERROR]", "ERROR!")
+"""How Ansible's error lines start (ansible-core 2.19, and earlier releases)."""
+
 _POLL = 0.05
 _STOP_GRACE = 20.0
 _SIGINT_AGAIN = 1.0
@@ -368,6 +371,6 @@ def _tail(path: Path, lines: int = 15) -> str:
     except OSError:
         return "ansible-playbook failed"
     logged = [ln for ln in text.splitlines() if not ln.startswith("# asp-provision:")]
-    first = next((i for i, ln in enumerate(logged) if ln.startswith(("[ERROR]", "ERROR!"))), None)
+    first = next((i for i, ln in enumerate(logged) if ln.startswith(ERROR_PREFIXES)), None)
     shown = logged[first : first + lines] if first is not None else logged[-lines:]
     return "\n".join(shown) or "ansible-playbook failed"

@@ -20,6 +20,7 @@ from typing import Any
 
 from asp_provision.config import shown
 from asp_provision.errors import UsageError
+from asp_provision.run.executor import ERROR_PREFIXES
 
 _TIMEOUT = 300.0
 
@@ -54,7 +55,7 @@ def inventory_hosts(path: Path) -> set[str]:
         raise UsageError(f"reading {where} took over {_TIMEOUT:.0f} s") from None
     if proc.returncode != 0:
         lines = [ln.strip() for ln in proc.stderr.splitlines() if ln.strip()]
-        errors = [ln for ln in lines if ln.startswith(("[ERROR]", "ERROR!"))]
+        errors = [ln for ln in lines if ln.startswith(ERROR_PREFIXES)]
         reason = (errors or lines or ["ansible-inventory failed"])[0]
         raise UsageError(f"cannot read {where}: {reason}")
     try:
