@@ -144,7 +144,7 @@ class Service:
         from asp_provision.plan.select import check_applied, with_drift
 
         probe = check_applied(plan)
-        result = self.runner(progress, [c.customer for c in probe.customers if c.changed]).apply(
+        result = self.runner(progress, probe.changing).apply(
             probe,
             {d.customer: d for d in loaded.desired},
             check=True,
@@ -328,7 +328,7 @@ class Service:
         parallel: int | None = None,
     ) -> RunResult:
         """Run the plan's steps through Ansible; record each finished step (unless check)."""
-        runner = self.runner(progress, [c.customer for c in plan.customers if c.changed])
+        runner = self.runner(progress, plan.changing)
         forks = parallel or self.workspace.settings.forks
         by_customer = {d.customer: d for d in desired}
         return runner.apply(plan, by_customer, check=check, forks=forks)

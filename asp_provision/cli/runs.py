@@ -86,7 +86,7 @@ def apply(
     plan_text(plan, sys.stderr)
     if not plan.changed:
         raise typer.Exit(0)
-    service.targets(c.customer for c in plan.customers if c.changed)  # refuse before asking
+    service.targets(plan.changing)  # refuse before asking
     if not check:
         _confirm("Apply this plan?", yes)
     outcome = service.apply(plan, desired, _progress(), check=check, parallel=parallel)

@@ -129,6 +129,11 @@ class Plan(_Frozen):
         return any(c.changed for c in self.customers)
 
     @property
+    def changing(self) -> list[str]:
+        """The customers with a step that will run."""
+        return [c.customer for c in self.customers if c.changed]
+
+    @property
     def estimate_hours(self) -> float:
         """Engineer-hours for every step that will run."""
         return round(sum(c.estimate_hours for c in self.customers), 2)
