@@ -107,11 +107,35 @@ class StepEffort(_Model):
     )
 
 
+class SupportContacts(_Model):
+    """How a customer reaches the ASP's support desk."""
+
+    phone: str
+    email: str
+    portal: str
+
+
+class Provider(_Model):
+    """The ASP itself: who signs the service definition and issues the invoices."""
+
+    name: str
+    address: list[str] = Field(description="Postal address, one line per item.")
+    country: Annotated[str, Field(pattern=r"^[A-Z]{2}$")] = "SE"
+    support: SupportContacts
+
+
 class Catalog(_Model):
     """The ASP's offer; every spec is validated against exactly one."""
 
     api_version: Literal["asp-provision/v1"] = Field(alias="apiVersion")
     kind: Literal["Catalog"]
+    provider: Provider = Field(
+        default_factory=lambda: Provider(
+            name="ASP",
+            address=[],
+            support=SupportContacts(phone="", email="", portal=""),
+        )
+    )
     currencies: dict[str, Annotated[float, Field(gt=0)]] = Field(
         description="Price multiplier per currency; the base currency has 1."
     )
