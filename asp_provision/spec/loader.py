@@ -18,6 +18,7 @@ from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from asp_provision.spec.diagnostics import Diagnostic, Path_
+from asp_provision.spec.formats import CONTROL, control_character
 
 MAX_FILE_BYTES = 1024 * 1024
 """Specs larger than this (1 MiB) are refused before parsing."""
@@ -228,6 +229,10 @@ class _Builder:
             return items
         return self.bad_tag(node, path)
 
+    def control(self, node: Node, path: Path_, value: str) -> None:
+        """A value with a control character: written through escapes or block scalars."""
+        self.fail("control-character", node, path, control_character(value) or "")
+
     def bad_tag(self, node: Node, path: Path_) -> None:
         self.fail("yaml-tag", node, path, f"YAML tag {node.tag!r} is not allowed in a spec")
         return None
@@ -246,6 +251,8 @@ class _Builder:
             key = key_node.value
             line = key_node.start_mark.line + 1
             sub = (*path, key)
+            if CONTROL.search(key):
+                self.control(key_node, sub, key)
             if key in seen:
                 self.fail(
                     "duplicate-key",
@@ -263,6 +270,8 @@ class _Builder:
     def scalar(self, node: ScalarNode, path: Path_) -> Any:
         tag = node.tag
         if tag == _STR:
+            if CONTROL.search(node.value):
+                self.control(node, path, node.value)
             return node.value
         if node.style is not None and node.style not in "|>":
             # quoted scalars only carry an explicit tag here (!!str is handled above)
