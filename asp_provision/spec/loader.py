@@ -129,8 +129,12 @@ def load_file(path: Path, digest: bool = False) -> Document:
     return doc
 
 
-def load_text(text: str, doc: Document) -> None:
-    """Parse ``text`` into ``doc``."""
+def load_text(text: str, doc: Document, one_line: bool = True) -> None:
+    """Parse ``text`` into ``doc``.
+
+    ``one_line``: every value is one line of printable text (a spec's values land in
+    configuration lines); keys always are.
+    """
     if _too_deep(text):
         doc.error("too-deep", (), f"nesting deeper than {MAX_DEPTH} levels")
         return
@@ -161,7 +165,7 @@ def load_text(text: str, doc: Document) -> None:
         return
     # the document itself has a place: a missing top-level section points there
     doc.positions[()] = (root.start_mark.line + 1, root.start_mark.column + 1)
-    builder = _Builder(doc)
+    builder = _Builder(doc, one_line)
     data = builder.build(root, (), 0)
     # a refused document (too deep, too many values) is not checked any further: what
     # was built of it is partial, and its "problems" would only be noise
@@ -187,8 +191,9 @@ def _too_deep(text: str) -> bool:
 class _Builder:
     """Turns a node tree into Python values, recording positions as it goes."""
 
-    def __init__(self, doc: Document) -> None:
+    def __init__(self, doc: Document, one_line: bool = True) -> None:
         self.doc = doc
+        self.one_line = one_line
         self.nodes = 0
         self.stopped = False
 
@@ -270,7 +275,7 @@ class _Builder:
     def scalar(self, node: ScalarNode, path: Path_) -> Any:
         tag = node.tag
         if tag == _STR:
-            if CONTROL.search(node.value):
+            if self.one_line and CONTROL.search(node.value):
                 self.control(node, path, node.value)
             return node.value
         if node.style is not None and node.style not in "|>":

@@ -143,3 +143,23 @@ def test_a_templated_inventory_value_is_checked_by_the_playbooks_after_evaluatio
     assert "acme-corp: step network failed" in result.stderr
     assert "the service address" in result.stderr
     assert not (site / "network" / "nftables.nft").exists()
+
+
+def test_a_catalog_description_may_span_lines_but_a_tier_name_may_not(tmp_path: Path) -> None:
+    from asp_provision.errors import CatalogError
+    from asp_provision.spec.catalog import default_catalog_text, load_catalog
+
+    text = default_catalog_text()
+    line = "    description: Business-hours support for teams that can wait for an answer.\n"
+    assert line in text
+    folded = text.replace(
+        line, "    description: >\n      Business-hours support,\n\n      by e-mail.\n"
+    )
+    path = tmp_path / "catalog.yaml"
+    path.write_text(folded)
+    assert load_catalog(path).tiers["silver"].description == "Business-hours support,\nby e-mail.\n"
+
+    path = tmp_path / "bad.yaml"
+    path.write_text(text.replace("  silver:\n", '  "silver\\n":\n', 1))
+    with pytest.raises(CatalogError, match="contains a line break"):
+        load_catalog(path)
