@@ -13,7 +13,15 @@ and paragraph separators, and the bidirectional embeddings, overrides and isolat
 make text read other than it is stored. A value lands in configuration lines (a zone, a
 firewall, cron) and on terminals."""
 
-_NAMES = {"\n": "a line break", "\r": "a carriage return", "\t": "a tab", "\x1b": "an escape"}
+_NAMES = {
+    "\n": "a line break",
+    "\r": "a carriage return",
+    "\t": "a tab",
+    "\x1b": "an escape",
+    "\x85": "a line break",
+    "\u2028": "a line separator",
+    "\u2029": "a paragraph separator",
+}
 
 
 def control_character(value: str) -> str | None:
