@@ -5,9 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from asp_provision.errors import ConfigError
+from asp_provision.errors import ConfigError, UsageError
+from asp_provision.spec.formats import control_character
 
 CONFIG_FILE = "asp-provision.toml"
 
@@ -32,6 +33,16 @@ class Settings(BaseModel):
     site: Path = Path(".asp/site")
     mitogen: bool = True
     forks: Annotated[int, Field(ge=1, le=256)] = 5
+
+    @field_validator(
+        "specs", "catalog", "templates", "playbooks", "inventory", "state", "runs", "site"
+    )
+    @classmethod
+    def _one_line(cls, value: Path | None) -> Path | None:
+        # paths reach Ansible and configuration lines (the site's cron jobs)
+        if value is not None and (why := control_character(str(value))):
+            raise ValueError(f"the path {str(value)!r} {why}")
+        return value
 
 
 class Workspace:
@@ -78,6 +89,22 @@ class Workspace:
         """The state database."""
         return self.path(self.settings.state)
 
+    @property
+    def site_path(self) -> Path:
+        """The local site, refused when its path could not be written into a configuration line.
+
+        The setting is checked when it is read; this also catches a workspace folder whose
+        own name holds a line break.
+        """
+        site = self.path(self.settings.site)
+        why = control_character(str(site))
+        if why:
+            raise UsageError(
+                f"the site folder {str(site)!r} {why}: its path is written into the site's "
+                "cron jobs; use a workspace folder, or a site setting, without it"
+            )
+        return site
+
 
 def shown(path: Path) -> Path:
     """``path`` relative to the current folder when it is below it, for shorter messages."""
@@ -107,4 +134,4 @@ def load_settings(root: Path) -> Settings:
     except ValidationError as exc:
         err = exc.errors()[0]
         field = ".".join(str(p) for p in err["loc"])
-        raise ConfigError(err["msg"], path, field=field) from None
+        raise ConfigError(err["msg"].removeprefix("Value error, "), path, field=field) from None

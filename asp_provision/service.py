@@ -46,7 +46,7 @@ class Service:
     def __init__(self, workspace: Workspace, catalog: Path | None = None) -> None:
         self.workspace = workspace
         self.catalog_path = catalog or workspace.catalog_path
-        self._inventory_hosts: set[str] | None = None
+        self._inventory_hosts: dict[str, dict[str, Any]] | None = None
 
     def spec_paths(self, paths: list[Path]) -> list[Path]:
         """The spec files for ``paths``, or the workspace's specs folder when empty."""
@@ -268,11 +268,13 @@ class Service:
         path = self.workspace.inventory_path
         if path is None:
             return None
-        from asp_provision.run.targets import inventory_hosts, require_hosts
+        from asp_provision.run.targets import check_site_variables, inventory_hosts, require_hosts
 
         if self._inventory_hosts is None:
             self._inventory_hosts = inventory_hosts(path)
+        customers = list(customers)
         require_hosts(path, self._inventory_hosts, customers)
+        check_site_variables(path, self._inventory_hosts, customers)
         return path
 
     def runner(self, progress: Progress, customers: Iterable[str]) -> Runner:

@@ -122,7 +122,9 @@ def _write(path: Path, text: str) -> None:
 
 
 def _fail(message: str, code: int) -> NoReturn:
-    sys.stderr.write(f"error: {message}\n")
+    from asp_provision.render.style import printable
+
+    sys.stderr.write(f"error: {printable(message, lines=True)}\n")
     sys.exit(code)
 
 

@@ -18,6 +18,7 @@ from asp_provision.cli.app import (
 )
 from asp_provision.cli.specs import PlanFormat, _plan_or_report
 from asp_provision.errors import UsageError
+from asp_provision.render.style import printable
 
 if TYPE_CHECKING:
     from asp_provision.run.apply import RunResult
@@ -100,7 +101,7 @@ def _drift_report(outcome: RunResult) -> None:
     for run in outcome.customers.values():
         for step, tasks in run.drift.items():
             for task in tasks:
-                sys.stdout.write(f"{run.customer}: {step}: would change: {task}\n")
+                sys.stdout.write(f"{run.customer}: {step}: would change: {printable(task)}\n")
 
 
 @app.command()

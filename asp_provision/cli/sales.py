@@ -11,6 +11,7 @@ import typer
 
 from asp_provision.cli.app import CatalogOption, _interactive, _service, _write, app
 from asp_provision.errors import UsageError
+from asp_provision.render.style import printable
 
 if TYPE_CHECKING:
     from asp_provision.service import Service
@@ -183,10 +184,10 @@ def _new_one(
         deal, spec = service.new_spec(values, out, force, dry_run)
     except DealInvalid as exc:
         for problem in exc.problems:
-            sys.stderr.write(f"error: {describe(problem)}\n")
+            sys.stderr.write(f"error: {printable(describe(problem))}\n")
         raise typer.Exit(exc.exit_code) from None
     for warning in spec.warnings:
-        sys.stderr.write(f"warning: {describe(warning)}\n")
+        sys.stderr.write(f"warning: {printable(describe(warning))}\n")
     if dry_run:
         sys.stderr.write(f"The spec of {deal.customer} is valid; nothing was written.\n")
     elif spec.path is None:
@@ -215,7 +216,7 @@ def _ask_missing(service: Service, values: dict[str, str | list[str] | None]) ->
         if problems:
             values[option.name] = None
             for problem in problems:
-                sys.stderr.write(f"Error: {problem}\n")
+                sys.stderr.write(f"Error: {printable(problem)}\n")
 
 
 def _ask(label: str) -> str:
@@ -243,7 +244,7 @@ def _new_from_csv(service: Service, deals_csv: Path, force: bool, dry_run: bool)
         made = service.new_from_csv(deals_csv, force, dry_run)
     except DealsInvalid as exc:
         for problem in exc.problems:
-            sys.stderr.write(f"{problem}\n")
+            sys.stderr.write(f"{printable(str(problem))}\n")
         sys.stderr.write(f"error: {exc.summary}\n")
         raise typer.Exit(1) from None
     for w in made.warnings:

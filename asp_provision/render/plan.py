@@ -59,7 +59,7 @@ def plan_text(plan: Plan, out: TextIO, detail: bool = False) -> None:
             "(use `asp-provision destroy CUSTOMER`)\n"
         )
         for orphan in plan.orphaned:
-            where = f" (was {orphan.spec_path})" if orphan.spec_path else ""
+            where = f" (was {printable(orphan.spec_path)})" if orphan.spec_path else ""
             out.write(f"  - {orphan.customer}{where}: {len(orphan.applied_steps)} steps applied\n")
         out.write("\n")
     customers = len(plan.customers)
@@ -78,7 +78,8 @@ def plan_text(plan: Plan, out: TextIO, detail: bool = False) -> None:
 def _customer(customer: CustomerPlan, out: TextIO, paint: Paint, detail: bool) -> None:
     head = (
         f"{paint(customer.customer, 'bold')}  {printable(customer.name)}  "
-        f"({customer.tier}, {customer.application})  {customer.path}"
+        f"({printable(customer.tier)}, {printable(customer.application)})  "
+        f"{printable(customer.path)}"
     )
     if not customer.changed and not detail:
         out.write(f"{head}: {paint('no changes', 'dim')}\n")
@@ -122,11 +123,12 @@ def _step(step: StepPlan, out: TextIO, paint: Paint, detail: bool) -> None:
     hours = f"  {_hours(step.hours)}" if step.hours else ""
     out.write(
         f"  {paint(symbol, colour)} {step.step:<12} {paint(f'{step.action:<8}', colour)} "
-        f"{step.reason}{paint(hours, 'dim')}\n"
+        f"{printable(step.reason)}{paint(hours, 'dim')}\n"
     )
     shown = step.changes if detail else step.changes[:_SHOWN_CHANGES]
     for change in shown:
-        out.write(f"      {paint(change_line(change), _SYMBOL_COLOUR[change.op])}\n")
+        line = printable(change_line(change))
+        out.write(f"      {paint(line, _SYMBOL_COLOUR[change.op])}\n")
     hidden = len(step.changes) - len(shown)
     if hidden:
         out.write(paint(f"      ... and {hidden} more (see --detail)\n", "dim"))

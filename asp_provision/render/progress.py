@@ -18,7 +18,7 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
-from asp_provision.render.style import use_colour
+from asp_provision.render.style import printable, use_colour
 from asp_provision.run.apply import RunResult
 from asp_provision.run.events import Event, StepFinished, StepStarted, TaskStarted
 
@@ -76,7 +76,7 @@ class LiveProgress:
         if isinstance(event, StepStarted) and event.step in self.bars:
             self.progress.update(self.bars[event.step], note="running")
         elif isinstance(event, TaskStarted) and event.step in self.bars:
-            self.progress.update(self.bars[event.step], note=event.task[:60])
+            self.progress.update(self.bars[event.step], note=printable(event.task[:60]))
         elif isinstance(event, StepFinished) and event.step in self.bars:
             bar = self.bars[event.step]
             self.progress.advance(bar)
@@ -120,11 +120,15 @@ def results(result: RunResult, stream: TextIO) -> None:
             out.print(
                 Text.assemble(
                     (run.customer, "red"),
-                    f": step {run.failed} failed at task '{run.task}': {run.message}",
+                    f": step {run.failed} failed at task '{printable(run.task or '')}': "
+                    + printable(run.message or "", lines=True),
                 )
             )
     if result.message and result.outcome == "error":
-        out.print(f"Ansible failed before running the steps:\n{result.message}", markup=False)
+        out.print(
+            f"Ansible failed before running the steps:\n{printable(result.message, lines=True)}",
+            markup=False,
+        )
     verb = {
         "succeeded": "finished",
         "failed": "finished with failures",
@@ -133,6 +137,6 @@ def results(result: RunResult, stream: TextIO) -> None:
     }.get(result.outcome, "ended")
     out.print(
         f"Run {result.run_id} {verb} in {result.seconds:.1f}s; full log: "
-        f"{result.log_dir / 'ansible.log'}",
+        f"{printable(str(result.log_dir / 'ansible.log'))}",
         markup=False,
     )

@@ -9,6 +9,7 @@ from rich.table import Table
 from rich.text import Text
 
 from asp_provision.render.progress import console
+from asp_provision.render.style import printable
 from asp_provision.status import CustomerStatus
 
 _STYLE = {"applied": "green", "failed": "red", "pending": "yellow", "not applied": "dim"}
@@ -35,7 +36,8 @@ def status_text(customers: list[CustomerStatus], out: TextIO, one: bool) -> None
         con.print(
             Text.assemble(
                 (c.customer, "bold"),
-                f"  {c.tier}, {c.application}{'  (orphaned: spec gone)' if c.orphaned else ''}",
+                f"  {printable(c.tier or '')}, {printable(c.application or '')}"
+                + ("  (orphaned: spec gone)" if c.orphaned else ""),
             )
         )
         table = Table(show_edge=False, pad_edge=False)
@@ -47,7 +49,7 @@ def status_text(customers: list[CustomerStatus], out: TextIO, one: bool) -> None
                 Text(s.status, style=_STYLE[s.status]),
                 _short(s.updated_at),
                 s.run_id or "",
-                Text(s.message or ""),
+                Text(printable(s.message or "")),
             )
         con.print(table)
         return
@@ -69,8 +71,8 @@ def status_text(customers: list[CustomerStatus], out: TextIO, one: bool) -> None
         name = Text(c.customer + (" (orphaned)" if c.orphaned else ""))
         table.add_row(
             name,
-            c.tier or "",
-            c.application or "",
+            printable(c.tier or ""),
+            printable(c.application or ""),
             str(c.applied),
             Text(str(c.pending), style="yellow" if c.pending else ""),
             Text(str(c.failed), style="red" if c.failed else ""),

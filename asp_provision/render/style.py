@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import os
+import re
 from typing import TextIO
 
-_CONTROL = {c: f"\\x{c:02x}" for c in (*range(0x20), *range(0x7F, 0xA0)) if c != 0x0A}
+# control characters, line and paragraph separators, bidirectional marks, embeddings,
+# overrides and isolates, lone surrogates (a file name that is not UTF-8), non-characters
+_UNPRINTABLE = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069\ud800-\udfff\ufffe\uffff]"
+)
+_SHORT = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 _CODES = {"red": "31", "yellow": "33", "green": "32", "bold": "1", "dim": "2", "cyan": "36"}
 
@@ -34,6 +40,18 @@ class Paint:
         return f"\x1b[{codes}m{text}\x1b[0m"
 
 
-def printable(text: str) -> str:
-    """``text`` with control characters shown as hex escapes: a value never drives the terminal."""
-    return text.translate(_CONTROL)
+def _escape(found: re.Match[str]) -> str:
+    char = found.group()
+    code = ord(char)
+    return _SHORT.get(char) or (f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
+
+
+def printable(text: str, lines: bool = False) -> str:
+    r"""``text`` with control and bidirectional characters shown as escapes (``\u202e``).
+
+    A value from a file never drives the terminal, reorders what is shown, or breaks a
+    line-oriented format. ``lines``: keep line breaks (a multi-line message).
+    """
+    if lines:
+        return "\n".join(_UNPRINTABLE.sub(_escape, line) for line in text.split("\n"))
+    return _UNPRINTABLE.sub(_escape, text)

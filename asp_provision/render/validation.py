@@ -102,7 +102,7 @@ def github(report: ValidationReport, out: TextIO) -> None:
     """GitHub Actions workflow commands, one per diagnostic."""
     for file in report.files:
         for d in file.diagnostics:
-            props = [f"file={_gh_escape(file.path, True)}"]
+            props = [f"file={_gh_escape(printable(file.path), True)}"]
             if d.line is not None:
                 props.append(f"line={d.line}")
             if d.column is not None:
@@ -115,7 +115,12 @@ def github(report: ValidationReport, out: TextIO) -> None:
 
 
 def junit(report: ValidationReport, out: TextIO) -> None:
-    """JUnit XML: one testcase per file, a failure per invalid file."""
+    """JUnit XML: one testcase per file, a failure per invalid file.
+
+    Every text from the files (paths, values quoted in messages) goes through
+    :func:`printable`: XML 1.0 cannot hold control characters even as references, so
+    the document stays well-formed whatever the input.
+    """
     from xml.sax.saxutils import escape, quoteattr
 
     out.write('<?xml version="1.0" encoding="UTF-8"?>\n')
@@ -126,16 +131,18 @@ def junit(report: ValidationReport, out: TextIO) -> None:
         'errors="0" skipped="0">\n'
     )
     for file in report.files:
-        name = quoteattr(file.path)
-        out.write(f'    <testcase classname="asp-provision.validate" name={name}>\n')
+        path = printable(file.path)
+        out.write(f'    <testcase classname="asp-provision.validate" name={quoteattr(path)}>\n')
         lines = [
-            f"{location(file.path, d)}: {d.severity}: "
-            + (f"{d.field}: " if d.field else "")
-            + d.message
+            printable(
+                f"{location(file.path, d)}: {d.severity}: "
+                + (f"{d.field}: " if d.field else "")
+                + d.message
+            )
             for d in file.diagnostics
         ]
         if not file.valid:
-            message = quoteattr(f"{_plural(file.errors, 'error')} in {file.path}")
+            message = quoteattr(f"{_plural(file.errors, 'error')} in {path}")
             out.write(f'      <failure message={message} type="invalid-spec">')
             out.write(escape("\n".join(lines)))
             out.write("</failure>\n")

@@ -148,7 +148,7 @@ class Runner:
         self.inventory = inventory  # the workspace's inventory of real hosts; None: local site
         settings = workspace.settings
         self.playbooks = workspace.path(settings.playbooks)
-        self.site = workspace.path(settings.site)
+        self.site = workspace.site_path
         self.runs = workspace.path(settings.runs)
 
     def document(self, item: Desired) -> dict[str, Any]:

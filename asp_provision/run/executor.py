@@ -32,7 +32,7 @@ from asp_provision.run.events import (
     TaskResult,
     TaskStarted,
 )
-from asp_provision.run.inventory import Host, build_inventory, group
+from asp_provision.run.inventory import Host, build_inventory, group, unsafe
 
 MARKER = "asp-provision step "
 """Name prefix of the empty play that opens each step in the generated playbook."""
@@ -81,14 +81,17 @@ def mitogen_strategy_dir() -> str | None:
 
 
 def wrapper_playbook(request: RunRequest) -> list[dict[str, Any]]:
-    """The generated playbook: for each step, a marker play, then the step's playbook."""
+    """The generated playbook: for each step, a marker play, then the step's playbook.
+
+    The playbooks' path is the workspace's, which may hold ``{{``: it is marked as data.
+    """
     plays: list[dict[str, Any]] = []
     for step in request.steps:
         name = f"teardown/{step}.yml" if request.teardown else f"{step}.yml"
         plays.append(
             {"name": MARKER + step, "hosts": group(step), "gather_facts": False, "tasks": []}
         )
-        plays.append({"ansible.builtin.import_playbook": str(request.playbooks / name)})
+        plays.append({"ansible.builtin.import_playbook": unsafe(str(request.playbooks / name))})
     return plays
 
 

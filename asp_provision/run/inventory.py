@@ -1,8 +1,9 @@
 """The inventory of one run: customers as hosts, their spec as variables, marked unsafe.
 
-ansible-core evaluates Jinja found in inventory variables; every string that comes from
-a spec is therefore wrapped as ``{"__ansible_unsafe": ...}``, which Ansible reads as
-data and never templates.
+ansible-core evaluates Jinja found in inventory variables; every string of the run's own
+(from a spec, the catalog, or a path such as the site folder, which may hold ``{{``) is
+therefore wrapped as ``{"__ansible_unsafe": ...}``, which Ansible reads as data and never
+templates.
 """
 
 from __future__ import annotations
@@ -12,17 +13,33 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from asp_provision.errors import UserError
 from asp_provision.plan.model import Charges
 from asp_provision.spec.catalog import Tier
 
 GROUP_PREFIX = "asp_"
 
 
+RESERVED_KEYS = ("__ansible_unsafe", "__ansible_vault")
+"""Mapping keys that Ansible's JSON reader takes as markers, whatever the rest of the mapping."""
+
+
 def unsafe(value: Any) -> Any:
-    """``value`` with every string (keys aside) marked as data for Ansible."""
+    """``value`` with every string (keys aside) marked as data for Ansible.
+
+    A mapping with a key Ansible reads as a marker cannot be written as data: it would
+    break the reading of the whole inventory, so it is refused (validate refuses it
+    first, in a spec's labels).
+    """
     if isinstance(value, str):
         return {"__ansible_unsafe": value}
     if isinstance(value, dict):
+        for key in value:
+            if str(key).startswith(RESERVED_KEYS):
+                raise UserError(
+                    f"the name {key!r} is reserved by Ansible and cannot reach the playbooks; "
+                    "rename it"
+                )
         return {k: unsafe(v) for k, v in value.items()}
     if isinstance(value, list):
         return [unsafe(v) for v in value]
@@ -55,18 +72,18 @@ class Host:
         """
         tier = {"name": self.tier_name, **self.tier.model_dump(mode="json")}
         connection = (
-            {"ansible_connection": "local", "ansible_python_interpreter": sys.executable}
+            {"ansible_connection": "local", "ansible_python_interpreter": unsafe(sys.executable)}
             if local
             else {}
         )
         out: dict[str, Any] = {
             **connection,
-            "asp_customer": self.customer,
-            "asp_site": str(self.site),
+            "asp_customer": unsafe(self.customer),
+            "asp_site": unsafe(str(self.site)),
             "asp_metadata": unsafe(self.document["metadata"]),
             "asp_spec": unsafe(self.document["spec"]),
             "asp_tier": unsafe(tier),
-            "asp_charges": self.charges.model_dump(mode="json"),
+            "asp_charges": unsafe(self.charges.model_dump(mode="json")),
         }
         if self.secrets:
             out["asp_secrets"] = unsafe(self.secrets)

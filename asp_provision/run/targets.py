@@ -9,18 +9,21 @@ still supplies the spec's variables and the step groups.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 from asp_provision.config import shown
 from asp_provision.errors import UsageError
 from asp_provision.run.executor import ERROR_PREFIXES
+from asp_provision.spec.formats import control_character
 
 _TIMEOUT = 300.0
 
@@ -33,8 +36,11 @@ def _ansible_inventory() -> str:
     return found
 
 
-def inventory_hosts(path: Path) -> set[str]:
-    """Every host the inventory at ``path`` defines; a source Ansible cannot parse is an error."""
+def inventory_hosts(path: Path) -> dict[str, dict[str, Any]]:
+    """Every host the inventory at ``path`` defines, with its variables.
+
+    A source Ansible cannot parse is an error.
+    """
     where = f"the inventory {shown(path)}"
     env = {
         **os.environ,
@@ -62,19 +68,104 @@ def inventory_hosts(path: Path) -> set[str]:
         listing: dict[str, Any] = json.loads(proc.stdout)
     except ValueError:
         raise UsageError(f"cannot read {where}: ansible-inventory printed no inventory") from None
-    hosts: set[str] = set(listing.get("_meta", {}).get("hostvars", {}))
+    hostvars = listing.get("_meta", {}).get("hostvars", {})
+    hosts: dict[str, dict[str, Any]] = {
+        str(name): values if isinstance(values, dict) else {} for name, values in hostvars.items()
+    }
     for name, entry in listing.items():
         if name != "_meta" and isinstance(entry, dict):
-            hosts.update(entry.get("hosts", []))
+            for host in entry.get("hosts", []):
+                hosts.setdefault(str(host), {})
     return hosts
 
 
-def require_hosts(path: Path, hosts: set[str], customers: Iterable[str]) -> None:
+def require_hosts(path: Path, hosts: Mapping[str, object], customers: Iterable[str]) -> None:
     """Refuse a run for customers the inventory does not define: they would not be reached."""
-    missing = sorted(set(customers) - hosts)
+    missing = sorted(c for c in set(customers) if c not in hosts)
     if missing:
         names = ", ".join(missing)
         raise UsageError(
             f"not a host in the inventory {shown(path)}: {names}; add each customer as a host "
             "saying how to reach it, or remove the inventory to use the local site"
         )
+
+
+SITE_VARIABLES = (
+    "asp_site",
+    "asp_subnet",
+    "asp_service_address",
+    "asp_dns_nameservers",
+    "asp_site_capacity_mbps",
+)
+"""The playbooks' variables an inventory may set; their values land in configuration lines."""
+
+_NAMESERVER = re.compile(r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+")
+_MAX_CAPACITY_MBPS = 10_000_000
+
+
+def check_site_variables(
+    path: Path, hosts: Mapping[str, Mapping[str, Any]], customers: Iterable[str]
+) -> None:
+    """Refuse, before anything runs, site variables a customer's host could not use.
+
+    A line break in ``asp_service_address`` turned the firewall into "drop all input",
+    and one in ``asp_site`` would write a cron job of its own. A value that is a template
+    (``{{ ... }}``) is Ansible's to evaluate, and is only checked for control characters.
+    """
+    problems: list[str] = []
+    for customer in sorted(set(customers)):
+        values = hosts.get(customer) or {}
+        for name in SITE_VARIABLES:
+            if name in values:
+                why = _site_value_problem(name, _plain(values[name]))
+                if why:
+                    problems.append(f"host {customer}, variable {name}: {why}")
+    if problems:
+        raise UsageError(f"the inventory {shown(path)} cannot be used: " + "; ".join(problems))
+
+
+def _plain(value: Any) -> Any:
+    """``value`` with Ansible's data markers (``{"__ansible_unsafe": ...}``) taken off."""
+    if isinstance(value, dict):
+        if set(value) == {"__ansible_unsafe"}:
+            return value["__ansible_unsafe"]
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _site_value_problem(name: str, value: Any) -> str | None:
+    texts = value if isinstance(value, list) else [value]
+    for text in texts:
+        if isinstance(text, str) and (why := control_character(text)):
+            return f"{text!r} {why}"
+    if any(isinstance(t, str) and ("{{" in t or "{%" in t) for t in texts):
+        return None  # a template: Ansible evaluates it, the playbooks check the result
+    if name == "asp_site_capacity_mbps":
+        ok = isinstance(value, int) and not isinstance(value, bool)
+        if not ok or not 1 <= value <= _MAX_CAPACITY_MBPS:
+            return f"{value!r} is not a whole number of Mbps from 1 to {_MAX_CAPACITY_MBPS}"
+        return None
+    if name == "asp_dns_nameservers":
+        if not isinstance(value, list) or not value:
+            return f"{value!r} is not a list of name servers"
+        for item in value:
+            if not isinstance(item, str) or not _NAMESERVER.fullmatch(item):
+                return f"{item!r} is not a name server's fully qualified name with the final dot"
+        return None
+    if not isinstance(value, str):
+        return f"{value!r} is not text"
+    if name == "asp_site" and not value.startswith("/"):
+        return f"{value!r} is not an absolute path"
+    if name == "asp_service_address":
+        try:
+            ipaddress.IPv4Address(value)
+        except ValueError:
+            return f"{value!r} is not an IPv4 address"
+    if name == "asp_subnet":
+        try:
+            ipaddress.IPv4Network(value)
+        except ValueError:
+            return f"{value!r} is not an IPv4 network such as 10.42.7.0/24"
+    return None

@@ -169,7 +169,9 @@ def load_catalog(path: Path | None = None) -> Catalog:
     doc = Document(name)
     text = read_text(path, doc) if path else default_catalog_text()
     if text is not None:
-        load_text(text, doc)
+        # descriptions may span lines; what reaches a configuration line is matched by
+        # a spec's value first, and a spec's values are one line each
+        load_text(text, doc, one_line=False)
     if doc.diagnostics:
         first = doc.diagnostics[0]
         raise CatalogError(first.message, name, first.line, first.column, first.field)

@@ -189,6 +189,8 @@ def _describe(err: Any, loc: Path_, doc: Document) -> tuple[str, str]:
         return "invalid-value", SECRET_MESSAGE
     if scalar is not None and kind in ("string_type", "literal_error", "enum"):
         return "yaml-type", _quote_hint(scalar.text, scalar.kind, err["input"])
+    if kind in _EXPECTED:
+        return "type-error", _wrong_type(_EXPECTED[kind], err["input"])
     if kind == "string_pattern_mismatch":
         want = _PATTERNS.get(str(key))
         if want:
@@ -202,9 +204,33 @@ def _describe(err: Any, loc: Path_, doc: Document) -> tuple[str, str]:
     else:
         message = message[:1].lower() + message[1:]
         if not isinstance(err["input"], dict | list):
-            message += f" (got {err['input']!r})"
+            got = repr(err["input"])
+            message += f" (got {got if len(got) <= 40 else got[:37] + '...'})"
     wrong_type = kind.endswith("_type") or kind in _PARSING
     return ("type-error" if wrong_type else "invalid-value"), message
+
+
+_EXPECTED = {
+    "int_type": "a whole number",
+    "float_type": "a number",
+    "bool_type": "true or false",
+    "int_from_float": "a whole number",
+}
+
+
+def _wrong_type(wanted: str, value: Any) -> str:
+    """Types are strict, as the schema says: say what was written and what is wanted."""
+    if isinstance(value, str):
+        shown = repr(value) if len(value) <= 40 else repr(value[:40] + "...")
+        try:
+            float(value)
+        except ValueError:
+            return f"{wanted} is expected here, not the text {shown}"
+        return f"{wanted} is expected here, not the text {shown}: write it without quotes"
+    if isinstance(value, dict | list):
+        kind = "mapping" if isinstance(value, dict) else "list"
+        return f"{wanted} is expected here, not a {kind}"
+    return f"{wanted} is expected here, not {value!r}"
 
 
 def _quote_hint(text: str, kind: str, value: Any) -> str:

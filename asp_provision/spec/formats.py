@@ -1,4 +1,4 @@
-"""Formats checked without any network look-up: e-mail addresses and currency codes."""
+"""Formats checked without any network look-up: e-mail addresses, currency codes, plain text."""
 
 from __future__ import annotations
 
@@ -6,6 +6,39 @@ import re
 from functools import lru_cache
 
 RESERVED_DOMAINS = frozenset({"test", "invalid", "localhost", "local", "onion", "arpa"})
+
+CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+"""What no value of a spec may hold: control characters (a line break, an escape), line
+and paragraph separators, and the bidirectional embeddings, overrides and isolates that
+make text read other than it is stored. A value lands in configuration lines (a zone, a
+firewall, cron) and on terminals."""
+
+_NAMES = {
+    "\n": "a line break",
+    "\r": "a carriage return",
+    "\t": "a tab",
+    "\x1b": "an escape",
+    "\x85": "a line break",
+    "\u2028": "a line separator",
+    "\u2029": "a paragraph separator",
+}
+
+
+def control_character(value: str) -> str | None:
+    """Why ``value`` may not be used (its first control character), or None."""
+    found = CONTROL.search(value)
+    if found is None:
+        return None
+    char = found.group()
+    code = ord(char)
+    if char in _NAMES:
+        what = f"{_NAMES[char]} (U+{code:04X})"
+    elif 0x202A <= code <= 0x202E or 0x2066 <= code <= 0x2069:
+        what = f"a bidirectional control character (U+{code:04X})"
+    else:
+        what = f"a control character (U+{code:04X})"
+    return f"contains {what}; a value is one line of printable text"
+
 
 # ISO 4217 active codes (funds and precious metals left out)
 CURRENCIES = frozenset(

@@ -18,6 +18,7 @@ from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from asp_provision.spec.diagnostics import Diagnostic, Path_
+from asp_provision.spec.formats import CONTROL, control_character
 
 MAX_FILE_BYTES = 1024 * 1024
 """Specs larger than this (1 MiB) are refused before parsing."""
@@ -128,8 +129,12 @@ def load_file(path: Path, digest: bool = False) -> Document:
     return doc
 
 
-def load_text(text: str, doc: Document) -> None:
-    """Parse ``text`` into ``doc``."""
+def load_text(text: str, doc: Document, one_line: bool = True) -> None:
+    """Parse ``text`` into ``doc``.
+
+    ``one_line``: every value is one line of printable text (a spec's values land in
+    configuration lines); keys always are.
+    """
     if _too_deep(text):
         doc.error("too-deep", (), f"nesting deeper than {MAX_DEPTH} levels")
         return
@@ -160,7 +165,7 @@ def load_text(text: str, doc: Document) -> None:
         return
     # the document itself has a place: a missing top-level section points there
     doc.positions[()] = (root.start_mark.line + 1, root.start_mark.column + 1)
-    builder = _Builder(doc)
+    builder = _Builder(doc, one_line)
     data = builder.build(root, (), 0)
     # a refused document (too deep, too many values) is not checked any further: what
     # was built of it is partial, and its "problems" would only be noise
@@ -186,8 +191,9 @@ def _too_deep(text: str) -> bool:
 class _Builder:
     """Turns a node tree into Python values, recording positions as it goes."""
 
-    def __init__(self, doc: Document) -> None:
+    def __init__(self, doc: Document, one_line: bool = True) -> None:
         self.doc = doc
+        self.one_line = one_line
         self.nodes = 0
         self.stopped = False
 
@@ -228,6 +234,10 @@ class _Builder:
             return items
         return self.bad_tag(node, path)
 
+    def control(self, node: Node, path: Path_, value: str) -> None:
+        """A value with a control character: written through escapes or block scalars."""
+        self.fail("control-character", node, path, control_character(value) or "")
+
     def bad_tag(self, node: Node, path: Path_) -> None:
         self.fail("yaml-tag", node, path, f"YAML tag {node.tag!r} is not allowed in a spec")
         return None
@@ -246,6 +256,8 @@ class _Builder:
             key = key_node.value
             line = key_node.start_mark.line + 1
             sub = (*path, key)
+            if CONTROL.search(key):
+                self.control(key_node, sub, key)
             if key in seen:
                 self.fail(
                     "duplicate-key",
@@ -263,6 +275,8 @@ class _Builder:
     def scalar(self, node: ScalarNode, path: Path_) -> Any:
         tag = node.tag
         if tag == _STR:
+            if self.one_line and CONTROL.search(node.value):
+                self.control(node, path, node.value)
             return node.value
         if node.style is not None and node.style not in "|>":
             # quoted scalars only carry an explicit tag here (!!str is handled above)

@@ -22,15 +22,21 @@ SECRET: dict[str, Any] = {"secret": True, "writeOnly": True}
 """JSON Schema marker of a field that holds a secret reference."""
 
 _SECRET_REF = re.compile(r"^(env:[A-Za-z_][A-Za-z0-9_]*|file:\S.*)$")
+# \Z, not $: a value with a trailing line break is not a domain
 _FQDN = re.compile(
-    r"^(?=.{1,253}$)(?!-)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]$"
+    r"^(?=.{1,253}\Z)(?!-)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]\Z"
 )
+_LABEL_NAME = r"[A-Za-z0-9]([A-Za-z0-9._/-]{0,61}[A-Za-z0-9])?"
 
 
 class Model(BaseModel):
-    """Base of every spec model: unknown keys are errors, values are immutable."""
+    """Base of every spec model: unknown keys are errors, values are immutable.
 
-    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
+    Types are strict, as the JSON Schema says: ``bandwidth_mbps: "100"`` is text, not a
+    number, and ``count: 2.0`` is not an integer.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True, strict=True)
 
 
 def _cidr(value: str) -> str:
@@ -38,6 +44,9 @@ def _cidr(value: str) -> str:
         net = ipaddress.ip_network(value, strict=False)
     except ValueError:
         raise ValueError(f"'{value}' is not a CIDR such as 203.0.113.0/24") from None
+    if "%" in value:
+        # fe80::1%eth0/64: a scope id names an interface of one host, not a network
+        raise ValueError(f"'{value}' has a scope id ('%...'); give the network without it")
     if "/" not in value:
         raise ValueError(f"'{value}' needs a prefix length, e.g. {value}/{net.max_prefixlen}")
     if str(net) != value.lower():
@@ -48,6 +57,16 @@ def _cidr(value: str) -> str:
 def _fqdn(value: str) -> str:
     if not _FQDN.match(value):
         raise ValueError(f"'{value}' is not a fully qualified domain name such as app.example.com")
+    return value
+
+
+def _label_key(value: str) -> str:
+    # a name such as __ansible_unsafe would be read by Ansible as a marker, not a label
+    if not re.fullmatch(_LABEL_NAME, value):
+        raise ValueError(
+            f"label name '{value}' must be 1 to 63 letters, digits, '.', '_', '-' or '/', "
+            "starting and ending with a letter or digit"
+        )
     return value
 
 
@@ -73,15 +92,40 @@ def _secret_ref(value: str) -> str:
 
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{1,38}[a-z0-9]$")]
 Name = Annotated[str, StringConstraints(min_length=1, max_length=200)]
-Cidr = Annotated[str, AfterValidator(_cidr), Field(json_schema_extra={"format": "cidr"})]
-Fqdn = Annotated[str, AfterValidator(_fqdn), Field(json_schema_extra={"format": "hostname"})]
+# the schema states what it can of each format (a JSON Schema pattern has no \\Z)
+Cidr = Annotated[
+    str,
+    AfterValidator(_cidr),
+    Field(json_schema_extra={"format": "cidr", "pattern": r"^[0-9A-Fa-f.:]+/[0-9]{1,3}$"}),
+]
+Fqdn = Annotated[
+    str,
+    AfterValidator(_fqdn),
+    Field(json_schema_extra={"format": "hostname", "pattern": _FQDN.pattern.replace(r"\Z", "$")}),
+]
 Email = Annotated[str, AfterValidator(_email), Field(json_schema_extra={"format": "email"})]
-Currency = Annotated[str, AfterValidator(_currency), StringConstraints(pattern=r"^[A-Z]{3}$")]
-SecretRef = Annotated[str, AfterValidator(_secret_ref)]
+Currency = Annotated[
+    str,
+    AfterValidator(_currency),
+    StringConstraints(pattern=r"^[A-Z]{3}$"),
+    Field(json_schema_extra={"enum": sorted(CURRENCIES)}),
+]
+SecretRef = Annotated[
+    str, AfterValidator(_secret_ref), Field(json_schema_extra={"pattern": _SECRET_REF.pattern})
+]
 Username = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9._-]{1,31}$")]
 RoleName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]{0,39}$")]
 Url = Annotated[str, StringConstraints(pattern=r"^https://[^\s/$.?#][^\s]*$")]
-Positive = Annotated[int, Field(gt=0)]
+Date = Annotated[dt.date, Field(strict=False)]  # written as text: YYYY-MM-DD
+LabelKey = Annotated[str, AfterValidator(_label_key)]
+LabelValue = Annotated[str, StringConstraints(max_length=200)]
+Labels = Annotated[
+    dict[LabelKey, LabelValue],
+    Field(
+        max_length=64,
+        json_schema_extra={"propertyNames": {"pattern": f"^{_LABEL_NAME}$", "maxLength": 63}},
+    ),
+]
 
 
 class Metadata(Model):
@@ -89,7 +133,10 @@ class Metadata(Model):
 
     customer: Slug = Field(description="The customer's identity: a unique slug.")
     name: Name = Field(description="Display name.")
-    labels: dict[str, str] = Field(default_factory=dict)
+    labels: Labels = Field(
+        default_factory=dict,
+        description="Free-form tags: at most 64, names such as region or team/owner.",
+    )
 
 
 class Application(Model):
@@ -104,8 +151,8 @@ class Sla(Model):
     """Service levels; each defaults to the tier's promise."""
 
     availability_pct: Annotated[float, Field(ge=90, le=100)] | None = None
-    response_minutes: Positive | None = None
-    resolution_hours: Positive | None = None
+    response_minutes: Annotated[int, Field(ge=1, le=10_080)] | None = None  # a week
+    resolution_hours: Annotated[int, Field(ge=1, le=8_760)] | None = None  # a year
     support_hours: Literal["business", "24x7"] | None = None
     channels: list[Literal["phone", "email", "portal", "chat"]] | None = None
 
@@ -226,7 +273,7 @@ class Billing(Model):
     seats: Annotated[int, Field(ge=1, le=1_000_000)]
     contact: Contact
     po_number: Name | None = None
-    start_date: dt.date
+    start_date: Date
 
 
 class Reporting(Model):
@@ -245,20 +292,20 @@ class DataConversion(Model):
     """Data brought over from the customer's old system."""
 
     source: Literal["csv", "sql", "api", "none"]
-    records: Annotated[int, Field(ge=0)]
+    records: Annotated[int, Field(ge=0, le=1_000_000_000)]
 
 
 class Training(Model):
     """Training for the customer's staff."""
 
     sessions: Annotated[int, Field(ge=0, le=100)]
-    attendees: Annotated[int, Field(ge=0)]
+    attendees: Annotated[int, Field(ge=0, le=100_000)]
 
 
 class Onboarding(Model):
     """The human side of going live."""
 
-    go_live: dt.date | None = None
+    go_live: Date | None = None
     data_conversion: DataConversion | None = None
     training: Training | None = None
 

@@ -161,9 +161,11 @@ def test_semicolons_a_bom_blank_lines_and_quoted_line_breaks(tmp_path: Path) -> 
     text += ";".join(rows_bad[c] for c in COLUMNS) + "\r\n"
     path = tmp_path / "deals.csv"
     path.write_bytes(b"\xef\xbb\xbf" + text.encode())
-    # the first deal spans lines 2-3, a blank line follows each: the bad one is on line 7
-    (problem,) = invalid(path, tmp_path).problems
-    assert (problem.line, problem.field) == (7, "seats")
+    # the first deal spans lines 2-3, a blank line follows each: the bad one is on line 7;
+    # a name is one line of text, so the first deal is refused too, at its first line
+    problems = invalid(path, tmp_path).problems
+    assert [(p.line, p.field) for p in problems] == [(2, "name"), (7, "seats")]
+    assert "contains a line break" in str(problems[0])
 
 
 def test_a_row_with_too_many_values(tmp_path: Path) -> None:

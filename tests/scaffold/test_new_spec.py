@@ -172,10 +172,6 @@ def test_middleware_is_what_the_application_needs(app: str) -> None:
         "'quoted'",
         '"double"',
         "back\\slash",
-        "line\nbreak",
-        "tab\there",
-        "unicode line\u2028separator",
-        "next\x85line",
         "Ærø Fjord Ünïcode",
         "&anchor",
         "*alias",
@@ -194,6 +190,22 @@ def test_a_name_is_written_as_the_very_text(name: str) -> None:
     spec = make(deal_values(name=name))
     assert yaml.safe_load(spec.text)["metadata"]["name"] == name.strip()
     assert "49" not in spec.text
+
+
+@pytest.mark.parametrize(
+    ("name", "what"),
+    [
+        ("line\nbreak", "a line break (U+000A)"),
+        ("tab\there", "a tab (U+0009)"),
+        ("unicode line\u2028separator", "a line separator (U+2028)"),
+        ("next\x85line", "a line break (U+0085)"),
+        ("right\u202eto-left", "a bidirectional control character (U+202E)"),
+    ],
+)
+def test_a_name_that_is_not_one_line_of_text_is_refused(name: str, what: str) -> None:
+    (problem,) = problems(deal_values(name=name))
+    assert problem.option == "name"
+    assert problem.message == f"contains {what}; a value is one line of printable text"
 
 
 def test_spaces_around_a_value_are_dropped() -> None:
