@@ -174,7 +174,7 @@ def load_key(asp_dir: Path, create: bool) -> bytes | None:
         if info.st_mode & 0o077:
             raise SecretError(
                 str(path),
-                f"the secret key is readable by others (mode "
+                f"the secret key is open to others (mode "
                 f"{stat.S_IMODE(info.st_mode):04o}); make it private: chmod 600 {path}",
             )
         if info.st_uid != os.geteuid():
