@@ -102,7 +102,10 @@ def _remove_if_over(root: Path, name: str) -> bool:
             return False  # its run is alive
         if _alive(os.pread(fd, 32, 0)):
             return False  # its ansible-playbook outlived the run: leave it be
-        shutil.rmtree(root / name, ignore_errors=True)
+        for _ in range(3):  # a worker of the run may still be writing in it
+            shutil.rmtree(root / name, ignore_errors=True)
+            if not (root / name).exists():
+                break
         with contextlib.suppress(OSError):
             lock.unlink()
         return True
