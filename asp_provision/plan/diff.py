@@ -41,6 +41,11 @@ def secret_fields(read: str) -> list[tuple[str, list[str]]]:
     return out
 
 
+def unknown_secrets(doc: dict[str, Any]) -> dict[str, str | None]:
+    """Each secret ``doc`` references, its fingerprint unknown (None)."""
+    return {path: None for path in sorted(_SECRETS) if isinstance(_get(doc, path), str)}
+
+
 def with_fingerprints(
     inputs: dict[str, Any],
     fingerprints: dict[str, str | None],

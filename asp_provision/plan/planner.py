@@ -14,6 +14,7 @@ from asp_provision.plan.diff import (
     recorded_fingerprint,
     secret_fields,
     step_inputs,
+    unknown_secrets,
     with_fingerprints,
 )
 from asp_provision.plan.model import Charges, CustomerPlan, Orphan, Plan, Sizing, StepPlan
@@ -145,13 +146,15 @@ def _customer_plan(item: Desired, recorded: CustomerState | None, catalog: Catal
     doc, facts = document_and_facts(item, catalog)
     hashes, hours = facts["input_hashes"], facts["hours"]
     steps: list[StepPlan] = []
+    # secrets not looked at (status, say): the fingerprints applied stand
+    fingerprints = item.secrets.fingerprints if item.secrets else unknown_secrets(doc)
     inputs = {}
     for name, step in STEPS.items():
         before = recorded.steps.get(name) if recorded else None
         inputs[name] = step_inputs(doc, step)
-        if item.secrets is not None and any(secret_fields(r) for r in step.reads):
+        if fingerprints and any(secret_fields(r) for r in step.reads):
             inputs[name] = with_fingerprints(
-                inputs[name], item.secrets.fingerprints, before.inputs if before else None
+                inputs[name], fingerprints, before.inputs if before else None
             )
             hashes = {**hashes, name: digest(inputs[name])}
         if name == VERIFY:

@@ -91,6 +91,17 @@ def test_refresh_works_with_env_secrets(applied: tuple[Path, str]) -> None:
     assert "No changes." in run(ws, "plan", secret=secret).stdout
 
 
+def test_status_shows_nothing_pending_with_or_without_the_secret(
+    applied: tuple[Path, str],
+) -> None:
+    ws, secret = applied
+    for given in (secret, None):
+        result = run(ws, "status", "--format", "json", secret=given)
+        assert result.returncode == 0, result.stderr
+        (customer,) = json.loads(result.stdout)["customers"]
+        assert (customer["applied"], customer["pending"]) == (9, 0)
+
+
 def test_state_and_site_keep_only_a_keyed_fingerprint(applied: tuple[Path, str]) -> None:
     ws, secret = applied
     key = ws / ".asp" / "secret.key"
