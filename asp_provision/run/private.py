@@ -10,14 +10,16 @@ ansible-playbook of that run is still alive (its pid is written in the lock file
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import os
 import shutil
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from asp_provision.run.secrets import private_folder
+from asp_provision.errors import UserError
 
 FOLDER = "private"
 _PREFIX = "run-"
@@ -27,6 +29,18 @@ _LOCK = ".lock"
 def root_of(asp_dir: Path) -> Path:
     """The folder of the private folders of runs."""
     return asp_dir / FOLDER
+
+
+def private_folder(path: Path) -> None:
+    """Make ``path`` (and its parents) if missing; ``path`` itself only for us (0700)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with contextlib.suppress(FileExistsError):
+        path.mkdir(mode=0o700)
+    info = path.lstat()
+    if not stat.S_ISDIR(info.st_mode):
+        raise OSError(errno.ENOTDIR, "not a folder", str(path))
+    if stat.S_IMODE(info.st_mode) & 0o077:
+        path.chmod(0o700)
 
 
 @dataclass(slots=True)
@@ -47,8 +61,10 @@ class PrivateDir:
 def private_dir(asp_dir: Path) -> Iterator[PrivateDir]:
     """A new private folder for one run, removed when the run is over."""
     root = root_of(asp_dir)
-    private_folder(asp_dir)
-    private_folder(root)
+    try:
+        private_folder(root)
+    except OSError as exc:
+        raise UserError(f"cannot make the private folder of runs {root}: {exc.strerror}") from None
     name = _PREFIX + os.urandom(6).hex()
     lock = root / (name + _LOCK)
     # the lock exists (and is held) before the folder does: a folder without its lock
@@ -127,7 +143,7 @@ def _alive(text: bytes) -> bool:
     except PermissionError:
         return True
     try:  # a zombie nobody reaped is gone too
-        stat = Path(f"/proc/{pid}/stat").read_text()
+        state = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
         return True
-    return stat.rpartition(")")[2].split()[:1] != ["Z"]
+    return state.rpartition(")")[2].split()[:1] != ["Z"]

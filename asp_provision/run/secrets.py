@@ -190,7 +190,7 @@ def load_key(asp_dir: Path, create: bool) -> bytes | None:
 def _create_key(path: Path) -> bytes:
     key = os.urandom(KEY_BYTES)
     try:
-        private_folder(path.parent)
+        path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f".{path.name}.{os.getpid()}")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
         try:
@@ -208,18 +208,6 @@ def _create_key(path: Path) -> bytes:
     except OSError as exc:
         raise SecretError(str(path), f"cannot create the secret key: {exc.strerror}") from None
     return key
-
-
-def private_folder(path: Path) -> None:
-    """Make ``path`` (and its parents) if missing; ``path`` itself only for us (0700)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with contextlib.suppress(FileExistsError):
-        path.mkdir(mode=0o700)
-    info = path.lstat()
-    if not stat.S_ISDIR(info.st_mode):
-        raise OSError(errno.ENOTDIR, "not a folder", str(path))
-    if stat.S_IMODE(info.st_mode) & 0o077:
-        path.chmod(0o700)
 
 
 def fingerprint(value: str, key: bytes) -> str:
