@@ -85,6 +85,11 @@ class Workspace:
         return local if local.is_dir() else None
 
     @property
+    def asp_dir(self) -> Path:
+        """The workspace's own folder: the secret key, the private folders of runs."""
+        return self.root / ".asp"
+
+    @property
     def state_path(self) -> Path:
         """The state database."""
         return self.path(self.settings.state)

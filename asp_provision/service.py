@@ -47,6 +47,10 @@ class Service:
         self.workspace = workspace
         self.catalog_path = catalog or workspace.catalog_path
         self._inventory_hosts: dict[str, dict[str, Any]] | None = None
+        from asp_provision.run.private import sweep
+
+        # what a run killed by SIGKILL left of its secrets (its inventory) goes first
+        sweep(workspace.asp_dir)
 
     def spec_paths(self, paths: list[Path]) -> list[Path]:
         """The spec files for ``paths``, or the workspace's specs folder when empty."""
@@ -129,7 +133,8 @@ class Service:
 
         loaded = self.desired(paths)
         snapshot = self.state_reader().snapshot()
-        plan = make_plan(loaded.desired, snapshot, self.catalog, self.catalog_hash())
+        checked = self._secret_checks(loaded.desired)
+        plan = make_plan(checked, snapshot, self.catalog, self.catalog_hash())
         if paths:
             plan = _orphans_within(plan, paths)
         drift: RunResult | None = None
@@ -138,6 +143,46 @@ class Service:
         if only or exclude:
             plan = select_steps(plan, only, exclude or set())
         return PlanResult(plan, loaded.report, snapshot, loaded.desired, drift)
+
+    def _secret_checks(self, desired: list[Desired]) -> list[Desired]:
+        """``desired``, each with the keyed fingerprints of its secrets (when at hand).
+
+        Plan never makes the key: without one, nothing was fingerprinted with it yet.
+        """
+        import dataclasses
+
+        from asp_provision.plan.planner import SecretCheck, document_and_facts
+        from asp_provision.run import secrets
+
+        key: bytes | None = None
+        key_read = False
+        out = []
+        catalog = self.catalog
+        for item in desired:
+            doc, _ = document_and_facts(item, catalog)
+            refs = secrets.references(doc)
+            if not refs:
+                out.append(item)
+                continue
+            if not key_read:
+                key, key_read = secrets.load_key(self.workspace.asp_dir, create=False), True
+            fingerprints: dict[str, str | None] = {}
+            unknown: dict[str, str] = {}
+            for dotted, ref in refs.items():
+                fingerprints[dotted] = None
+                if key is None:
+                    unknown[dotted] = (
+                        f"no secret key {shown(secrets.key_path(self.workspace.asp_dir))}"
+                    )
+                    continue
+                try:
+                    value = secrets.resolve(ref, "", Path(item.path).parent)
+                except secrets.SecretError as exc:
+                    unknown[dotted] = exc.reason
+                    continue
+                fingerprints[dotted] = secrets.fingerprint(value, key)
+            out.append(dataclasses.replace(item, secrets=SecretCheck(fingerprints, unknown)))
+        return out
 
     def _refresh(self, plan: Plan, loaded: Loaded, progress: Progress) -> tuple[Plan, RunResult]:
         from asp_provision.plan.planner import document_and_facts

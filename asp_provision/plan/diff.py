@@ -11,6 +11,7 @@ from asp_provision.plan.steps import Step
 from asp_provision.spec.models import secret_paths
 
 SECRET_SHOWN = "(secret)"
+SECRET_CHANGED = "(secret changed)"
 _SECRETS = {".".join(p) for p in secret_paths()}
 _KEYS = ("username",)  # lists of mappings with one of these keys are compared by it
 
@@ -27,6 +28,82 @@ def _get(doc: dict[str, Any], dotted: str) -> Any:
 def step_inputs(doc: dict[str, Any], step: Step) -> dict[str, Any]:
     """The parts of ``doc`` that ``step`` reads, keyed by their path."""
     return {path: _get(doc, path) for path in step.reads}
+
+
+def secret_fields(read: str) -> list[tuple[str, list[str]]]:
+    """The secrets at or below the read path ``read``: (dotted path, path below ``read``)."""
+    out: list[tuple[str, list[str]]] = []
+    for dotted in sorted(_SECRETS):
+        if dotted == read:
+            out.append((dotted, []))
+        elif dotted.startswith(read + "."):
+            out.append((dotted, dotted[len(read) + 1 :].split(".")))
+    return out
+
+
+def unknown_secrets(doc: dict[str, Any]) -> dict[str, str | None]:
+    """Each secret ``doc`` references, its fingerprint unknown (None)."""
+    return {path: None for path in sorted(_SECRETS) if isinstance(_get(doc, path), str)}
+
+
+def with_fingerprints(
+    inputs: dict[str, Any],
+    fingerprints: dict[str, str | None],
+    before: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """``inputs`` with each secret reference as ``{"reference", "fingerprint"}``.
+
+    ``fingerprints`` maps a secret's dotted path to the keyed fingerprint of its value,
+    or to None when the value is not at hand: then the fingerprint recorded in
+    ``before`` (the inputs last applied) stands, as long as the reference is the same.
+    """
+    out = inputs
+    for read in inputs:
+        for dotted, below in secret_fields(read):
+            if dotted not in fingerprints:
+                continue
+            reference = _get_in(inputs[read], below)
+            if not isinstance(reference, str):
+                continue
+            fingerprint = fingerprints[dotted]
+            if fingerprint is None:
+                old = _get_in((before or {}).get(read), below)
+                if not (isinstance(old, dict) and old.get("reference") == reference):
+                    continue
+                fingerprint = old.get("fingerprint")
+            value = {"reference": reference, "fingerprint": fingerprint}
+            if out is inputs:
+                out = dict(inputs)
+            out[read] = _set_in(out[read], below, value)
+    return out
+
+
+def recorded_fingerprint(inputs: dict[str, Any] | None, dotted: str) -> str | None:
+    """The fingerprint of the secret at ``dotted`` in inputs recorded by apply, if any."""
+    for read, value in (inputs or {}).items():
+        for path, below in secret_fields(read):
+            if path == dotted:
+                node = _get_in(value, below)
+                if isinstance(node, dict) and isinstance(node.get("fingerprint"), str):
+                    return str(node["fingerprint"])
+    return None
+
+
+def _get_in(node: Any, parts: list[str]) -> Any:
+    for part in parts:
+        if not isinstance(node, dict):
+            return None
+        node = node.get(part)
+    return node
+
+
+def _set_in(node: Any, parts: list[str], value: Any) -> Any:
+    """A copy of ``node`` (copied only along ``parts``) with ``value`` at ``parts``."""
+    if not parts:
+        return value
+    copy = dict(node)
+    copy[parts[0]] = _set_in(node[parts[0]], parts[1:], value)
+    return copy
 
 
 def digest(value: Any) -> str:
@@ -64,7 +141,9 @@ def _diff(path: str, label_path: str, old: Any, new: Any, out: list[Change]) -> 
     if old == new:
         return
     label = _label(label_path)
-    if old is None:
+    if path in _SECRETS and old is not None and new is not None:
+        out.append(Change(op="~", path=label, before=SECRET_SHOWN, after=_secret_after(old, new)))
+    elif old is None:
         out.append(Change(op="+", path=label, after=_shown(path, new)))
     elif new is None:
         out.append(Change(op="-", path=label, before=_shown(path, old)))
@@ -86,6 +165,14 @@ def _diff(path: str, label_path: str, old: Any, new: Any, out: list[Change]) -> 
                 _diff(path, item_label, before[name], after[name], out)
     else:
         out.append(Change(op="~", path=label, before=_shown(path, old), after=_shown(path, new)))
+
+
+def _secret_after(old: Any, new: Any) -> str:
+    """``(secret changed)`` when the fingerprints say the value changed, else ``(secret)``."""
+    fingerprints = [v.get("fingerprint") if isinstance(v, dict) else None for v in (old, new)]
+    if None not in fingerprints and fingerprints[0] != fingerprints[1]:
+        return SECRET_CHANGED
+    return SECRET_SHOWN
 
 
 def _keyed(items: list[Any]) -> bool:

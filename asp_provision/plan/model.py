@@ -90,6 +90,7 @@ class CustomerPlan(_Frozen):
     estimate_hours: float
     sizing: Sizing
     charges: Charges
+    notes: list[str] = Field(default_factory=list)  # what the plan could not tell
 
     def count(self, action: Action) -> int:
         """How many steps have ``action``."""

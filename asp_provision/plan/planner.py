@@ -8,7 +8,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from asp_provision.plan import cost
-from asp_provision.plan.diff import changes, digest, step_inputs
+from asp_provision.plan.diff import (
+    changes,
+    digest,
+    recorded_fingerprint,
+    secret_fields,
+    step_inputs,
+    unknown_secrets,
+    with_fingerprints,
+)
 from asp_provision.plan.model import Charges, CustomerPlan, Orphan, Plan, Sizing, StepPlan
 from asp_provision.plan.steps import STEPS, VERIFY
 from asp_provision.spec.catalog import Catalog
@@ -16,6 +24,18 @@ from asp_provision.spec.check import CheckedSpec
 from asp_provision.spec.effective import effective_document
 from asp_provision.spec.models import Subscription
 from asp_provision.state.store import CustomerState, Snapshot, StepState
+
+
+@dataclass(frozen=True, slots=True)
+class SecretCheck:
+    """What the plan knows of a spec's secrets, to tell a rotated one.
+
+    ``fingerprints``: each secret's dotted path -> the keyed fingerprint of its value, or
+    None when the value is not at hand, with the reason in ``unknown``.
+    """
+
+    fingerprints: dict[str, str | None]
+    unknown: dict[str, str]
 
 
 @dataclass(frozen=True, eq=False)
@@ -32,6 +52,7 @@ class Desired:
     document: dict[str, Any] | None = None  # the effective spec, when already computed
     facts: dict[str, Any] | None = None  # what the plan needs of it, when already computed
     data: Any = None  # the spec's values, to build the model from
+    secrets: SecretCheck | None = None  # the fingerprints of its secrets, when looked at
 
     @property
     def subscription(self) -> Subscription:
@@ -125,13 +146,22 @@ def _customer_plan(item: Desired, recorded: CustomerState | None, catalog: Catal
     doc, facts = document_and_facts(item, catalog)
     hashes, hours = facts["input_hashes"], facts["hours"]
     steps: list[StepPlan] = []
+    # secrets not looked at (status, say): the fingerprints applied stand
+    fingerprints = item.secrets.fingerprints if item.secrets else unknown_secrets(doc)
+    inputs = {}
     for name, step in STEPS.items():
+        before = recorded.steps.get(name) if recorded else None
+        inputs[name] = step_inputs(doc, step)
+        if fingerprints and any(secret_fields(r) for r in step.reads):
+            inputs[name] = with_fingerprints(
+                inputs[name], fingerprints, before.inputs if before else None
+            )
+            hashes = {**hashes, name: digest(inputs[name])}
         if name == VERIFY:
             continue
-        before = recorded.steps.get(name) if recorded else None
-        plan = _step_plan(name, step_inputs(doc, step), hashes[name], before)
+        plan = _step_plan(name, inputs[name], hashes[name], before)
         steps.append(plan.model_copy(update={"hours": hours[name]}) if plan.runs else plan)
-    verify = _verify_plan(doc, recorded, steps, hashes[VERIFY])
+    verify = _verify_plan(inputs[VERIFY], recorded, steps, hashes[VERIFY])
     steps.append(verify.model_copy(update={"hours": hours[VERIFY]}) if verify.runs else verify)
     # built here from values already checked: validating them again would only cost time
     return CustomerPlan.model_construct(
@@ -146,7 +176,22 @@ def _customer_plan(item: Desired, recorded: CustomerState | None, catalog: Catal
         estimate_hours=round(sum(s.hours for s in steps), 2),
         sizing=Sizing.model_construct(**facts["sizing"]),
         charges=Charges.model_construct(**facts["charges"]),
+        notes=_secret_notes(item.secrets, recorded),
     )
+
+
+def _secret_notes(check: SecretCheck | None, recorded: CustomerState | None) -> list[str]:
+    """Why a secret applied before could not be compared with the spec's."""
+    if check is None or recorded is None:
+        return []
+    notes = []
+    for dotted, why in sorted(check.unknown.items()):
+        if any(recorded_fingerprint(s.inputs, dotted) for s in recorded.steps.values()):
+            notes.append(
+                f"{dotted.removeprefix('spec.')}: the secret cannot be compared with the one "
+                f"applied ({why}); it is planned as unchanged"
+            )
+    return notes
 
 
 def _step_plan(
@@ -184,7 +229,10 @@ def _step_plan(
 
 
 def _verify_plan(
-    doc: dict[str, object], recorded: CustomerState | None, steps: list[StepPlan], input_hash: str
+    inputs: dict[str, Any],
+    recorded: CustomerState | None,
+    steps: list[StepPlan],
+    input_hash: str,
 ) -> StepPlan:
     before = recorded.steps.get(VERIFY) if recorded else None
     if any(s.runs for s in steps):
@@ -195,4 +243,4 @@ def _verify_plan(
             input_hash=input_hash,
         )
     # verify reads everything: a field no other step reads (onboarding) still counts
-    return _step_plan(VERIFY, step_inputs(doc, STEPS[VERIFY]), input_hash, before)
+    return _step_plan(VERIFY, inputs, input_hash, before)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any, TextIO
 
+from asp_provision.plan.diff import SECRET_CHANGED
 from asp_provision.plan.model import Change, CustomerPlan, Plan, StepPlan
 from asp_provision.render.style import Paint, printable, use_colour
 
@@ -32,6 +33,8 @@ def _value(value: Any) -> str:
 def change_line(change: Change) -> str:
     """``~ network.bandwidth_mbps: 100 -> 200`` and the like."""
     if change.op == "~":
+        if change.after == SECRET_CHANGED:
+            return f"~ {change.path}: {SECRET_CHANGED}"
         return f"~ {change.path}: {_value(change.before)} -> {_value(change.after)}"
     shown = change.after if change.op == "+" else change.before
     if shown is None or isinstance(shown, dict):
@@ -83,6 +86,7 @@ def _customer(customer: CustomerPlan, out: TextIO, paint: Paint, detail: bool) -
     )
     if not customer.changed and not detail:
         out.write(f"{head}: {paint('no changes', 'dim')}\n")
+        _notes(customer, out, paint)
         return
     counts = ", ".join(
         f"{n} to {a}" if a != "no-op" else f"{n} unchanged"
@@ -90,6 +94,7 @@ def _customer(customer: CustomerPlan, out: TextIO, paint: Paint, detail: bool) -
         if (n := customer.count(a))
     )
     out.write(f"{head}: {counts}\n")
+    _notes(customer, out, paint)
     for step in customer.steps:
         if step.runs or detail:
             _step(step, out, paint, detail)
@@ -116,6 +121,11 @@ def _customer(customer: CustomerPlan, out: TextIO, paint: Paint, detail: bool) -
     if customer.estimate_hours:
         out.write(f"    estimate: {_hours(customer.estimate_hours)} of engineering\n")
     out.write("\n")
+
+
+def _notes(customer: CustomerPlan, out: TextIO, paint: Paint) -> None:
+    for note in customer.notes:
+        out.write(paint(f"    note: {printable(note)}", "yellow") + "\n")
 
 
 def _step(step: StepPlan, out: TextIO, paint: Paint, detail: bool) -> None:

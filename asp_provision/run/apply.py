@@ -12,7 +12,7 @@ from typing import Any, Protocol
 
 from asp_provision.config import Workspace, shown
 from asp_provision.errors import UsageError
-from asp_provision.plan.diff import SECRET_SHOWN, step_inputs
+from asp_provision.plan.diff import SECRET_SHOWN, digest, step_inputs, with_fingerprints
 from asp_provision.plan.model import Plan
 from asp_provision.plan.planner import Desired
 from asp_provision.plan.steps import STEPS
@@ -104,16 +104,9 @@ def new_run_id() -> str:
     return time.strftime("%Y%m%dT%H%M%S") + "-" + random.token_hex(2)
 
 
-def _secret_refs(doc: dict[str, Any]) -> dict[str, tuple[str, str]]:
-    """Name -> (field, reference) for each secret the (effective) spec references."""
-    out: dict[str, tuple[str, str]] = {}
-    for path in secret_paths():
-        node: Any = doc
-        for part in path:
-            node = node.get(part) if isinstance(node, dict) else None
-        if isinstance(node, str):
-            out["_".join(path[-2:])] = (".".join(path), node)
-    return out
+def _secret_name(dotted: str) -> str:
+    """The playbooks' name of a secret: ``sso_client_secret`` for its last two parts."""
+    return "_".join(dotted.split(".")[-2:])
 
 
 def _redacted(doc: dict[str, Any]) -> dict[str, Any]:
@@ -150,6 +143,9 @@ class Runner:
         self.playbooks = workspace.path(settings.playbooks)
         self.site = workspace.site_path
         self.runs = workspace.path(settings.runs)
+        self._key: bytes | None = None
+        # customer -> secret's dotted path -> keyed fingerprint, for the state
+        self.fingerprints: dict[str, dict[str, str | None]] = {}
 
     def document(self, item: Desired) -> dict[str, Any]:
         """The effective spec of ``item`` (computed once, where it was checked, if it was)."""
@@ -157,16 +153,27 @@ class Runner:
             return item.document
         return effective_document(item.subscription, self.catalog)
 
+    def secret_key(self) -> bytes:
+        """The workspace's fingerprint key, made on first need."""
+        if self._key is None:
+            self._key = secrets.load_key(self.workspace.asp_dir, create=True)
+        assert self._key is not None
+        return self._key
+
     def host(self, item: Desired, steps: list[str], with_secrets: bool) -> Host:
-        """The inventory host of one customer."""
+        """The inventory host of one customer (the fingerprints of its secrets are kept)."""
         sub = item.subscription
         full = self.document(item)
         doc = _redacted(full)
         resolved: dict[str, str] = {}
+        fingerprints: dict[str, str] = {}
         if with_secrets:
             base = Path(item.path).parent
-            for name, (where, ref) in _secret_refs(full).items():
-                resolved[name] = secrets.resolve(ref, f"{item.path}: {where}", base)
+            for dotted, ref in secrets.references(full).items():
+                value = secrets.resolve(ref, f"{item.path}: {dotted}", base)
+                resolved[_secret_name(dotted)] = value
+                fingerprints[dotted] = secrets.fingerprint(value, self.secret_key())
+            self.fingerprints[sub.customer] = dict(fingerprints)
         from asp_provision.plan import cost
 
         return Host(
@@ -178,6 +185,7 @@ class Runner:
             charges=cost.charges(sub, self.catalog),
             steps=steps,
             secrets=resolved,
+            fingerprints={_secret_name(k): v for k, v in fingerprints.items()},
         )
 
     def apply(self, plan: Plan, desired: dict[str, Desired], check: bool, forks: int) -> RunResult:
@@ -190,13 +198,12 @@ class Runner:
             return RunResult(run_id, log_dir, "nothing-to-do", {}, check=check)
         inputs = {c: self.document(desired[c]) for c in todo}
         hosts = [self.host(desired[c], steps, with_secrets=True) for c, steps in todo.items()]
-        # resolved: no child process needs (or may record) the variables any more
-        secrets.forget_environment(
-            [ref for c in todo for _, ref in _secret_refs(inputs[c]).values()]
-        )
-        hashes = {c.customer: {s.step: s.input_hash for s in c.steps} for c in plan.customers}
         order = [s for s in STEPS if any(s in steps for steps in todo.values())]
-        request = self._request(hosts, order, log_dir, forks, check=check)
+        # the variables that held secrets: ansible-playbook does not inherit them
+        hidden = secrets.env_names(
+            [r for c in todo for r in secrets.references(inputs[c]).values()]
+        )
+        request = self._request(hosts, order, log_dir, forks, check=check, hidden_env=hidden)
         results = {c: CustomerRun(c, steps) for c, steps in todo.items()}
         if check:
             return self._execute(request, run_id, results, None, None)
@@ -213,13 +220,18 @@ class Runner:
                 if not event.ok:
                     _record_failure(store, event, run_id)
                     return
+                # what the step read, each secret by its keyed fingerprint only
+                applied = with_fingerprints(
+                    step_inputs(inputs[event.customer], STEPS[event.step]),
+                    self.fingerprints.get(event.customer, {}),
+                )
                 store.record_step(
                     event.customer,
                     event.step,
                     run_id,
                     succeeded=True,
-                    input_hash=hashes[event.customer][event.step],
-                    inputs=step_inputs(inputs[event.customer], STEPS[event.step]),
+                    input_hash=digest(applied),
+                    inputs=applied,
                 )
 
             return self._execute(request, run_id, results, record, store)
@@ -255,6 +267,7 @@ class Runner:
         forks: int,
         check: bool = False,
         teardown: bool = False,
+        hidden_env: set[str] | None = None,
     ) -> RunRequest:
         """The run of ``steps`` (or their teardowns) for ``hosts``, with this workspace's settings.
 
@@ -277,6 +290,8 @@ class Runner:
             forks=forks,
             mitogen=self.workspace.settings.mitogen,
             inventory=self.inventory,
+            asp_dir=self.workspace.asp_dir,
+            hidden_env=frozenset(hidden_env or ()),
         )
 
     @contextmanager

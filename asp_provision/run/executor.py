@@ -13,10 +13,10 @@ import contextlib
 import json
 import os
 import queue
-import shutil
 import signal
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -33,6 +33,7 @@ from asp_provision.run.events import (
     TaskStarted,
 )
 from asp_provision.run.inventory import Host, build_inventory, group, unsafe
+from asp_provision.run.private import PrivateDir, private_dir
 
 MARKER = "asp-provision step "
 """Name prefix of the empty play that opens each step in the generated playbook."""
@@ -58,6 +59,8 @@ class RunRequest:
     forks: int = 5
     mitogen: bool = True
     inventory: Path | None = None  # the workspace's inventory of real hosts, if any
+    asp_dir: Path | None = None  # where the run's private folder goes; None: a temporary one
+    hidden_env: frozenset[str] = frozenset()  # variables ansible-playbook must not inherit
 
 
 @dataclass(slots=True)
@@ -236,12 +239,29 @@ class Executor:
 
     def run(self, request: RunRequest) -> RunOutcome:
         """Run to the end, or until Ctrl-C; events reach ``on_event`` on this thread."""
-        import ansible_runner
+        import ansible_runner.interface
 
         request.log_dir.mkdir(parents=True, exist_ok=True)
-        private = Path(tempfile.mkdtemp(prefix="asp-run-"))  # 0700
+        with contextlib.ExitStack() as stack:
+            if request.asp_dir is None:
+                private = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="asp-run-")))
+                holder = None
+            else:
+                holder = stack.enter_context(private_dir(request.asp_dir))
+                private = holder.path
+            return self._run(ansible_runner, request, private, holder)
+
+    def _run(
+        self, ansible_runner: Any, request: RunRequest, private: Path, holder: PrivateDir | None
+    ) -> RunOutcome:
         events: queue.Queue[Event] = queue.Queue()
-        tracker = _Tracker(request, events.put)
+
+        def emit(event: Event) -> None:
+            if isinstance(event, RunStarted) and holder is not None:
+                holder.note_pid(event.pid)
+            events.put(event)
+
+        tracker = _Tracker(request, emit)
         log = (request.log_dir / "ansible.log").open("a", encoding="utf-8")
         cancel = {"now": False}
         started = time.monotonic()
@@ -271,7 +291,7 @@ class Executor:
                 tracker.handle(event)
                 return False  # keep events off disk: we keep what we need
 
-            thread, runner = ansible_runner.run_async(
+            runner = ansible_runner.interface.init_runner(
                 private_data_dir=str(private),
                 playbook="main.yml",
                 inventory=inventories,
@@ -285,6 +305,13 @@ class Executor:
                 suppress_env_files=True,
                 settings={"suppress_output_file": True, "suppress_ansible_output": True},
             )
+            # ansible-runner gives ansible-playbook (and records in artifacts/<id>/command)
+            # a copy of our whole environment: the variables that hold secrets stay out
+            config_env = runner.config.env
+            for name in request.hidden_env:
+                config_env.pop(name, None)
+            thread = threading.Thread(target=runner.run)
+            thread.start()
             interrupted = self._wait(thread, tracker, events, cancel)
             self._drain(events)
             if interrupted:
@@ -311,7 +338,6 @@ class Executor:
             )
         finally:
             log.close()
-            shutil.rmtree(private, ignore_errors=True)
 
     def _drain(self, events: queue.Queue[Event]) -> None:
         while True:

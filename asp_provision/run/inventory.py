@@ -63,6 +63,7 @@ class Host:
     charges: Charges
     steps: list[str]
     secrets: dict[str, str] = field(default_factory=dict)
+    fingerprints: dict[str, str] = field(default_factory=dict)  # keyed, of the same secrets
 
     def variables(self, local: bool = True) -> dict[str, Any]:
         """The host's variables, as the playbooks expect them.
@@ -87,6 +88,7 @@ class Host:
         }
         if self.secrets:
             out["asp_secrets"] = unsafe(self.secrets)
+            out["asp_secret_fingerprints"] = unsafe(self.fingerprints)
         return out
 
 

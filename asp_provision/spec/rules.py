@@ -11,6 +11,7 @@ import difflib
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from asp_provision.spec import secretref
 from asp_provision.spec.catalog import Catalog, Tier
 from asp_provision.spec.diagnostics import Path_
 from asp_provision.spec.models import (
@@ -23,6 +24,7 @@ from asp_provision.spec.models import (
     Servers,
     Sla,
     User,
+    secret_paths,
 )
 
 Report = Callable[[Path_, str, str, str], None]
@@ -243,7 +245,10 @@ def _check_network(parts: Parts, tier: Tier | None, report: Report) -> None:
 
 def _check_security(parts: Parts, report: Report) -> None:
     sec = parts.security
-    if sec is None or sec.sso is None:
+    if sec is None:
+        return
+    _check_secret_names(sec, report)
+    if sec.sso is None:
         return
     sso = sec.sso
     path = ("spec", "security", "sso")
@@ -263,6 +268,24 @@ def _check_security(parts: Parts, report: Report) -> None:
                 (*path, key),
                 "sso-field-unused",
                 f"{key} belongs to {other}, but the protocol is {sso.protocol}",
+                "error",
+            )
+
+
+def _check_secret_names(security: Security, report: Report) -> None:
+    """An ``env:`` secret never names a variable the run needs (PATH, ANSIBLE_*, ...)."""
+    for path in secret_paths(Security):
+        node: object = security
+        for part in path:
+            node = getattr(node, part, None)
+        if not isinstance(node, str):
+            continue
+        kind, name = secretref.parse(node)
+        if kind == "env" and secretref.reserved(name):
+            report(
+                ("spec", "security", *path),
+                "secret-name-reserved",
+                secretref.reserved_message(name),
                 "error",
             )
 

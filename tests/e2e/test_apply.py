@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import subprocess
 from pathlib import Path
@@ -68,7 +69,8 @@ def test_secret_is_found_nowhere(applied: tuple[Path, subprocess.CompletedProces
         if path.is_file():
             assert SECRET.encode() not in path.read_bytes(), path
     sso = json.loads((ws / ".asp/site/globex-bank/security/sso.json").read_text())
-    assert "client_secret_sha256" in sso
+    assert sso["client_secret_fingerprint"].startswith("hmac-sha256:")
+    assert hashlib.sha256(SECRET.encode()).hexdigest() not in json.dumps(sso)
 
 
 def test_only_affected_steps_run_after_a_change(tmp_path: Path) -> None:
@@ -226,4 +228,7 @@ def test_a_short_secret_is_fingerprinted_and_verified(tmp_path: Path) -> None:
     result = cli(ws, "apply", "--yes", env={"GLOBEX_OIDC_SECRET": "x"})
     assert result.returncode == 0, result.stderr
     sso = json.loads((ws / ".asp/site/globex-bank/security/sso.json").read_text())
-    assert sso["client_secret_sha256"] == hashlib.sha256(b"x").hexdigest()
+    key = (ws / ".asp" / "secret.key").read_bytes()
+    keyed = hmac.new(key, b"x", hashlib.sha256).hexdigest()
+    assert sso["client_secret_fingerprint"] == f"hmac-sha256:{keyed}"
+    assert hashlib.sha256(b"x").hexdigest() not in json.dumps(sso)

@@ -25,6 +25,8 @@ HERE = Path(__file__).resolve().parent
 PLAYBOOKS = HERE.parents[1] / "playbooks"
 CUSTOMERS = ("acme-corp", "globex-industries")
 OIDC_SECRET = "gx-oidc-9f2c7d4e1b"  # the fixture's asp_secrets.sso_client_secret
+# and its keyed fingerprint, asp_secret_fingerprints.sso_client_secret
+OIDC_FINGERPRINT = "hmac-sha256:6b1c0e4ad3f1b0f0c4e8a0d2b7c9e1f3a5b7c9d1e3f5a7b9c1d3e5f7a9b1c3d5"
 PWNED = Path("/tmp/asp-pwned")  # what the hostile full_name would create if templated
 RECAP = re.compile(
     r"^(\S+)\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.M
@@ -161,7 +163,8 @@ def _check_artifacts(site: Site) -> None:
     assert site.json(globex, "platform/storage.json")["class"] == "nvme"
     # security: the OIDC secret only as its fingerprint
     sso = site.json(globex, "security/sso.json")
-    assert sso["client_secret_sha256"] == hashlib.sha256(OIDC_SECRET.encode()).hexdigest()
+    assert sso["client_secret_fingerprint"] == OIDC_FINGERPRINT
+    assert hashlib.sha256(OIDC_SECRET.encode()).hexdigest() not in json.dumps(sso)
     assert site.json(acme, "security/sso.json")["protocol"] == "saml"
     for path in site.root.rglob("*"):
         if path.is_file():
