@@ -77,7 +77,7 @@ class Service:
         """Read-only access to the state."""
         from asp_provision.state.store import StateReader
 
-        return StateReader(self.workspace.state_path)
+        return StateReader(self.workspace.state_path, self.workspace.settings.state_timeout)
 
     def desired(self, paths: list[Path]) -> Loaded:
         """Load and check specs; raise SpecsInvalid (with the report) if any is invalid."""
@@ -188,7 +188,7 @@ class Service:
         from asp_provision.state.locks import unlock
         from asp_provision.state.store import StateStore
 
-        with StateStore(self.workspace.state_path) as store:
+        with StateStore(self.workspace.state_path, self.workspace.settings.state_timeout) as store:
             return unlock(store, customer, force)
 
     # sales ops: specs from deals, and the customer's service definition

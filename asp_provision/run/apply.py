@@ -289,7 +289,7 @@ class Runner:
         plan: Plan | None,
     ) -> Iterator[StateStore]:
         """The state store of a run: its customers locked, the run begun, locks always freed."""
-        store = StateStore(self.workspace.state_path).open()
+        store = StateStore(self.workspace.state_path, self.workspace.settings.state_timeout).open()
         try:
             locks.acquire(store, customers, run_id)
             try:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from asp_provision.errors import LockedError, UsageError
-from asp_provision.state.store import StateStore
+from asp_provision.state.store import StateStore, state_error
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,9 +70,7 @@ def _rows(conn: sqlite3.Connection, customers: list[str] | None = None) -> list[
 
 def acquire(store: StateStore, customers: list[str], run_id: str) -> None:
     """Lock every customer of a run, all or none; refuse when any is held."""
-    conn = store.connection
-    conn.execute("BEGIN IMMEDIATE")
-    try:
+    with store.transaction(serial=False) as conn:
         held = _rows(conn, customers)
         if held:
             raise LockedError(_refusal(held))
@@ -82,10 +80,6 @@ def acquire(store: StateStore, customers: list[str], run_id: str) -> None:
             "VALUES (?, ?, ?, ?, ?, ?)",
             [(c, run_id, os.getpid(), socket.gethostname(), _user(), now) for c in customers],
         )
-        conn.execute("COMMIT")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
 
 
 def _refusal(held: list[Lock]) -> str:
@@ -110,24 +104,19 @@ def _refusal(held: list[Lock]) -> str:
 
 def set_runner(store: StateStore, run_id: str, pid: int) -> None:
     """Record the ansible-playbook process working for ``run_id``."""
-    conn = store.connection
-    conn.execute("BEGIN IMMEDIATE")
-    conn.execute("UPDATE locks SET runner_pid = ? WHERE run_id = ?", (pid, run_id))
-    conn.execute("COMMIT")
+    with store.transaction(serial=False) as conn:
+        conn.execute("UPDATE locks SET runner_pid = ? WHERE run_id = ?", (pid, run_id))
 
 
 def release(store: StateStore, run_id: str) -> None:
     """Drop every lock this run holds."""
-    conn = store.connection
-    conn.execute("BEGIN IMMEDIATE")
-    conn.execute("DELETE FROM locks WHERE run_id = ?", (run_id,))
-    conn.execute("COMMIT")
+    with store.transaction(serial=False) as conn:
+        conn.execute("DELETE FROM locks WHERE run_id = ?", (run_id,))
 
 
 def unlock(store: StateStore, customer: str, force: bool = False) -> Lock:
     """Clear ``customer``'s lock when its process is gone (or ``force``)."""
-    conn = store.connection
-    held = _rows(conn, [customer])
+    held = _read(store, [customer])
     if not held:
         raise UsageError(f"customer {customer} is not locked")
     lock = held[0]
@@ -141,15 +130,21 @@ def unlock(store: StateStore, customer: str, force: bool = False) -> Lock:
             f"customer {customer} is locked by a run ({lock.describe()}) and {doing}; "
             "stop it, or use --force if you are sure it is gone"
         )
-    conn.execute("BEGIN IMMEDIATE")
-    conn.execute("DELETE FROM locks WHERE customer = ? AND run_id = ?", (customer, lock.run_id))
-    conn.execute("COMMIT")
+    with store.transaction(serial=False) as conn:
+        conn.execute("DELETE FROM locks WHERE customer = ? AND run_id = ?", (customer, lock.run_id))
     return lock
 
 
 def held_locks(store: StateStore) -> list[Lock]:
     """Every lock in the state."""
-    return _rows(store.connection)
+    return _read(store)
+
+
+def _read(store: StateStore, customers: list[str] | None = None) -> list[Lock]:
+    try:
+        return _rows(store.connection, customers)
+    except sqlite3.Error as exc:
+        raise state_error(store.path, exc, store.timeout) from None
 
 
 def _user() -> str:
