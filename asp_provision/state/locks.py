@@ -9,9 +9,9 @@ import socket
 import sqlite3
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
 from asp_provision.errors import LockedError, UsageError
+from asp_provision.state.process import alive
 from asp_provision.state.store import StateStore, state_error
 
 
@@ -32,32 +32,17 @@ class Lock:
         """True when the run and its ansible-playbook are known to be gone (same host only)."""
         if self.host != socket.gethostname():
             return False
-        return not _alive(self.pid) and not self.runner_alive
+        return not alive(self.pid) and not self.runner_alive
 
     @property
     def runner_alive(self) -> bool:
         """True while the run's ansible-playbook may still be working."""
-        return self.runner_pid is not None and _alive(self.runner_pid)
+        return self.runner_pid is not None and alive(self.runner_pid)
 
     def describe(self) -> str:
         """Who, where and since when, for messages."""
         since = dt.datetime.fromtimestamp(self.started_at).isoformat(timespec="seconds")
         return f"pid {self.pid} on {self.host}, user {self.user}, since {since}"
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    # a process that ended but was never reaped (its parent was killed) is a zombie
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return True
-    return stat.rsplit(")", 1)[-1].split()[:1] != ["Z"]
 
 
 def _rows(conn: sqlite3.Connection, customers: list[str] | None = None) -> list[Lock]:
@@ -91,7 +76,7 @@ def _refusal(held: list[Lock]) -> str:
                 f"running ({lock.describe()}); clear it with "
                 f"`asp-provision unlock {lock.customer}`"
             )
-        elif lock.runner_alive and not _alive(lock.pid):
+        elif lock.runner_alive and not alive(lock.pid):
             lines.append(
                 f"customer {lock.customer} is locked by a run that was stopped "
                 f"({lock.describe()}), but its ansible-playbook (pid {lock.runner_pid}) is "

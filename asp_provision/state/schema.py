@@ -8,7 +8,7 @@ from pathlib import Path
 
 from asp_provision.errors import StateError
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 _V1 = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -62,7 +62,14 @@ _V3 = """
 ALTER TABLE locks ADD COLUMN runner_pid INTEGER;
 """
 
-MIGRATIONS: dict[int, str] = {1: _V1, 2: _V2, 3: _V3}
+# version 4: the process and host of each run, so that a run whose process is gone is
+# shown as interrupted rather than running for ever
+_RUN_PROCESS = """
+ALTER TABLE runs ADD COLUMN pid INTEGER;
+ALTER TABLE runs ADD COLUMN host TEXT;
+"""
+
+MIGRATIONS: dict[int, str] = {1: _V1, 2: _V2, 3: _V3, 4: _RUN_PROCESS}
 """The script that brings a database from version N-1 to N."""
 
 

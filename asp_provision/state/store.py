@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -18,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from asp_provision.errors import StateError
+from asp_provision.state.process import gone
 from asp_provision.state.schema import SCHEMA_VERSION, migrate
 
 
@@ -64,10 +66,12 @@ class RunRecord:
     command: str
     started_at: float
     finished_at: float | None
-    outcome: str  # running | succeeded | failed | interrupted
+    outcome: str  # running | succeeded | failed | interrupted | error
     customers: list[str]
     log_path: str | None
     plan: dict[str, Any] | None
+    pid: int | None = None  # of the asp-provision process that ran it
+    host: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,7 +238,7 @@ class StateReader:
                 return []
             rows = conn.execute(
                 "SELECT run_id, command, started_at, finished_at, outcome, customers, "
-                "log_path, plan_json FROM runs ORDER BY started_at DESC LIMIT ?",
+                "log_path, plan_json, pid, host FROM runs ORDER BY started_at DESC LIMIT ?",
                 (limit,),
             ).fetchall()
             return [_run(row) for row in rows]
@@ -244,7 +248,7 @@ def _last_runs(conn: sqlite3.Connection) -> dict[str, RunRecord]:
     out: dict[str, RunRecord] = {}
     for row in conn.execute(
         "SELECT run_id, command, started_at, finished_at, outcome, customers, log_path, "
-        "NULL FROM runs ORDER BY started_at"
+        "NULL, pid, host FROM runs ORDER BY started_at"
     ):
         run = _run(row)
         for customer in run.customers:
@@ -261,15 +265,20 @@ def _user_version(conn: sqlite3.Connection) -> int:
 
 
 def _run(row: Any) -> RunRecord:
+    outcome = row[4]
+    if outcome == "running" and gone(row[8], row[9]):
+        outcome = "interrupted"  # killed before it could say how it ended
     return RunRecord(
         run_id=row[0],
         command=row[1],
         started_at=row[2],
         finished_at=row[3],
-        outcome=row[4],
+        outcome=outcome,
         customers=json.loads(row[5]),
         log_path=row[6],
         plan=json.loads(row[7]) if row[7] else None,
+        pid=row[8],
+        host=row[9],
     )
 
 
@@ -384,11 +393,22 @@ class StateStore(StateReader):
         log_path: str,
         plan: dict[str, Any] | None,
     ) -> None:
-        """Record that a run started."""
+        """Record that a run started (and that runs of this host whose process is gone ended)."""
+        host = socket.gethostname()
         with self.transaction() as conn:
+            ended = [
+                run_id
+                for run_id, pid in conn.execute(
+                    "SELECT run_id, pid FROM runs WHERE outcome = 'running' AND host = ?", (host,)
+                )
+                if gone(pid, host)
+            ]
+            conn.executemany(
+                "UPDATE runs SET outcome = 'interrupted' WHERE run_id = ?", [(r,) for r in ended]
+            )
             conn.execute(
                 "INSERT INTO runs (run_id, command, started_at, outcome, customers, log_path, "
-                "plan_json) VALUES (?, ?, ?, 'running', ?, ?, ?)",
+                "plan_json, pid, host) VALUES (?, ?, ?, 'running', ?, ?, ?, ?, ?)",
                 (
                     run_id,
                     command,
@@ -396,6 +416,8 @@ class StateStore(StateReader):
                     json.dumps(customers),
                     log_path,
                     json.dumps(plan) if plan is not None else None,
+                    os.getpid(),
+                    host,
                 ),
             )
 
