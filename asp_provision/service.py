@@ -6,6 +6,7 @@ from :mod:`asp_provision.errors`.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -285,17 +286,34 @@ class Service:
         """Load a plan saved by ``plan --out``; refuse it if anything changed since."""
         from pydantic import ValidationError
 
-        from asp_provision.plan.model import Plan
+        from asp_provision.plan.model import FORMAT_VERSION, Plan, plan_problems
 
         try:
-            plan = Plan.model_validate_json(path.read_bytes())
+            data = json.loads(path.read_bytes())
         except OSError as exc:
             raise UsageError(f"cannot read plan {path}: {exc.strerror}") from None
-        except ValidationError as exc:
+        except ValueError as exc:
             raise UserError(
-                f"{path} is not a plan saved by `asp-provision plan --out`: "
-                f"{exc.errors()[0]['msg']}"
+                f"{path} is not a plan saved by `asp-provision plan --out`: not JSON ({exc})"
             ) from None
+        version = data.get("format_version") if isinstance(data, dict) else None
+        if version != FORMAT_VERSION:
+            raise UserError(
+                f"plan {path} has format_version {json.dumps(version)}; this asp-provision "
+                f"applies plans of format_version {FORMAT_VERSION}: make it again with "
+                "`asp-provision plan --out`"
+            )
+        try:
+            plan = Plan.model_validate(data)
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            where = ".".join(str(p) for p in err["loc"])
+            raise UserError(
+                f"{path} is not a plan saved by `asp-provision plan --out`: {where}: {err['msg']}"
+            ) from None
+        problems = plan_problems(plan)
+        if problems:
+            raise UserError(f"plan {path} cannot be applied: " + "; ".join(problems))
         if plan.state_serial != self.state_reader().serial():
             raise StalePlanError(
                 f"stale plan {path}: the state changed since it was made; run plan again"
@@ -312,10 +330,16 @@ class Service:
         files = [Path(c.path) for c in plan.customers]
         desired = self.desired(files).desired if files else []  # no paths means specs/
         hashes = {d.path: d.content_hash for d in desired}
+        names = {d.path: d.customer for d in desired}
         for customer in plan.customers:
             if hashes.get(customer.path) != customer.content_hash:
                 raise StalePlanError(
                     f"stale plan {path}: {customer.path} changed since it was made; run plan again"
+                )
+            if names.get(customer.path) != customer.customer:
+                raise UserError(
+                    f"plan {path} cannot be applied: customer {customer.customer} is not in "
+                    f"its spec {customer.path} (which is customer {names.get(customer.path)})"
                 )
         return plan, desired
 
