@@ -125,6 +125,8 @@ def results(result: RunResult, stream: TextIO) -> None:
             )
     if result.message and result.outcome == "error":
         out.print(f"Ansible failed before running the steps:\n{result.message}", markup=False)
+    if result.state_problem:
+        out.print(Text(f"The state could not record the run: {result.state_problem}", "red"))
     verb = {
         "succeeded": "finished",
         "failed": "finished with failures",

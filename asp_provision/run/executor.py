@@ -45,6 +45,10 @@ _STOP_GRACE = 20.0
 _SIGINT_AGAIN = 1.0
 
 
+class StopRun(Exception):
+    """Raised by an event handler to stop the run, as Ctrl-C does (the run then ends)."""
+
+
 @dataclass(frozen=True, slots=True)
 class RunRequest:
     """Everything one run needs."""
@@ -328,7 +332,7 @@ class Executor:
                 self._drain(events)
                 self.on_tick()
             return False
-        except (KeyboardInterrupt, Interrupted):
+        except (KeyboardInterrupt, Interrupted, StopRun):
             pass
         _stop(tracker.pid, signal.SIGINT)
         now = time.monotonic()

@@ -1,0 +1,51 @@
+"""A state write that fails mid-run ends the run as failed, with the reason, locks freed."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.cli.helpers import ROOT
+from tests.e2e.conftest import cli, make_workspace, query
+
+pytestmark = pytest.mark.slow
+
+HOLDER = Path(__file__).with_name("state_holder.py")
+
+
+def test_a_state_write_that_fails_mid_run_fails_the_run_and_frees_its_locks(
+    tmp_path: Path,
+) -> None:
+    ws = make_workspace(tmp_path / "ws")
+    (ws / "asp-provision.toml").write_text("state_timeout = 1\n")
+    (ws / "playbooks").unlink()
+    shutil.copytree(ROOT / "playbooks", ws / "playbooks")
+    db = ws / ".asp" / "state.db"
+    # the servers step ends while another process holds the state's write lock
+    servers = ws / "playbooks" / "servers.yml"
+    servers.write_text(
+        servers.read_text()
+        + "\n"
+        + "    - name: Another process takes the state's write lock\n"
+        + "      ansible.builtin.command:\n"
+        + f"        argv: ['{{{{ ansible_playbook_python }}}}', '{HOLDER}', '{db}']\n"
+        + "      changed_when: false\n"
+    )
+    result = cli(ws, "apply", "--yes", "specs/acme-corp.yaml")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "Traceback" not in result.stdout + result.stderr
+    assert "The state could not record the run" in result.stderr
+    assert f"{db} is busy" in result.stderr
+    assert "corrupt" not in result.stderr
+    ((run_id, outcome),) = query(db, "SELECT run_id, outcome FROM runs")
+    assert outcome == "failed"
+    assert query(db, "SELECT * FROM locks") == []
+    # network was recorded before the lock was taken; nothing after servers was
+    assert query(db, "SELECT step, status FROM steps") == [("network", "applied")]
+    status = cli(ws, "status", "-f", "json")
+    (customer,) = json.loads(status.stdout)["customers"][:1]
+    assert customer["last_run"]["run_id"] == run_id
+    assert customer["last_run"]["outcome"] == "failed"
