@@ -221,7 +221,8 @@ class Service:
     ) -> tuple[Deal, NewSpec]:
         """A checked spec for one deal, written unless ``dry_run`` or ``out`` is ``-``."""
         from asp_provision.scaffold.deal import read_deal
-        from asp_provision.scaffold.new import new_spec, refuse_overwrite, spec_path, write_spec
+        from asp_provision.scaffold.files import elsewhere, existing_customers, refuse_overwrite
+        from asp_provision.scaffold.new import new_spec, spec_path, write_spec
 
         deal = read_deal(values, self.catalog)
         path: Path | None
@@ -233,6 +234,10 @@ class Service:
             path = spec_path(self.workspace.specs_dir, deal.customer)
         if path is not None and not dry_run:
             refuse_overwrite(path, force)
+            specs_dir = self.workspace.specs_dir
+            why = elsewhere(deal.customer, path, existing_customers(specs_dir), specs_dir)
+            if why is not None:
+                raise UsageError(why)
         spec = new_spec(deal, self.catalog, self.templates(), path)
         if spec.path is not None and not dry_run:
             write_spec(spec, force)
