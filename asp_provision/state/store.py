@@ -209,7 +209,7 @@ class StateReader:
             if not _read_only(self.path.parent):
                 raise state_error(self.path, exc, self.timeout) from None
         try:
-            return sqlite3.connect(f"{self.path.as_uri()}?immutable=1", uri=True)
+            return sqlite3.connect(f"{self.path.resolve().as_uri()}?immutable=1", uri=True)
         except sqlite3.Error as exc:
             raise state_error(self.path, exc, self.timeout) from None
 
