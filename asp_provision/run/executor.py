@@ -367,6 +367,8 @@ class Executor:
                 self._drain(events)
             except (KeyboardInterrupt, Interrupted):
                 deadline = 0.0  # asked twice: stop now
+            except StopRun:
+                pass  # already stopping
             now = time.monotonic()
             if now > deadline:
                 cancel["now"] = True

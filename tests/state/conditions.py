@@ -96,3 +96,25 @@ def fill(folder: Path) -> Path:
             except OSError:
                 pass
     return filler
+
+
+@contextmanager
+def read_only_file(path: Path) -> Iterator[None]:
+    """``path`` alone cannot be written until the block ends (its folder still can).
+
+    Root writes through file modes, so as root the file is made immutable instead.
+    """
+    if os.geteuid() != 0:
+        mode = path.stat().st_mode
+        path.chmod(0o444)
+        try:
+            yield
+        finally:
+            path.chmod(mode)
+        return
+    if subprocess.run(["chattr", "+i", str(path)], capture_output=True).returncode != 0:
+        pytest.skip("cannot make a file immutable here")
+    try:
+        yield
+    finally:
+        subprocess.run(["chattr", "-i", str(path)], check=True)

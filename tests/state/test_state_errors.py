@@ -11,7 +11,7 @@ from asp_provision.errors import StateError
 from asp_provision.state import locks
 from asp_provision.state.store import StateReader, StateStore
 from tests.cli.helpers import run_cli
-from tests.state.conditions import fill, read_only, small_disk, write_locked
+from tests.state.conditions import fill, read_only, read_only_file, small_disk, write_locked
 
 SPEC = {"metadata": {"customer": "acme-corp"}, "spec": {"tier": "gold"}}
 
@@ -74,6 +74,17 @@ def test_a_read_only_database_is_said_read_only_and_still_reads(db: Path) -> Non
     assert f"{db} is read-only" in message
     assert_not_corrupt(message)
     assert contents(db) == before
+
+
+def test_a_read_only_database_file_is_said_read_only(db: Path) -> None:
+    with read_only_file(db):
+        assert set(StateReader(db).snapshot().customers) == {"acme-corp"}
+        with pytest.raises(StateError) as refused, StateStore(db) as store:
+            store.record_spec("globex", SPEC, None)
+    message = str(refused.value)
+    assert f"{db} is read-only" in message
+    assert_not_corrupt(message)
+    assert set(StateReader(db).snapshot().customers) == {"acme-corp"}
 
 
 def test_a_read_only_database_is_said_read_only_by_the_cli(db: Path) -> None:
