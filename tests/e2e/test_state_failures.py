@@ -10,6 +10,7 @@ import pytest
 
 from tests.cli.helpers import ROOT
 from tests.e2e.conftest import cli, make_workspace, query
+from tests.state.conditions import small_disk
 
 pytestmark = pytest.mark.slow
 
@@ -49,3 +50,39 @@ def test_a_state_write_that_fails_mid_run_fails_the_run_and_frees_its_locks(
     (customer,) = json.loads(status.stdout)["customers"][:1]
     assert customer["last_run"]["run_id"] == run_id
     assert customer["last_run"]["outcome"] == "failed"
+
+
+def test_a_state_that_stays_unwritable_says_the_run_and_its_locks_could_not_be_ended(
+    tmp_path: Path,
+) -> None:
+    ws = make_workspace(tmp_path / "ws")
+    with small_disk(tmp_path / "disk", "2m") as disk:
+        db = disk / "state.db"
+        (ws / "asp-provision.toml").write_text(f'state = "{db}"\n')
+        (ws / "playbooks").unlink()
+        shutil.copytree(ROOT / "playbooks", ws / "playbooks")
+        # the servers step fills the disk that holds the state
+        servers = ws / "playbooks" / "servers.yml"
+        servers.write_text(
+            servers.read_text()
+            + "\n"
+            + "    - name: Fill the disk of the state\n"
+            + f"      ansible.builtin.shell: cat /dev/zero > {disk}/filler || true\n"
+            + "      changed_when: false\n"
+        )
+        result = cli(ws, "apply", "--yes", "specs/acme-corp.yaml")
+        assert result.returncode == 1, result.stdout + result.stderr
+        assert "Traceback" not in result.stdout + result.stderr
+        said = " ".join(result.stderr.split())
+        assert f"the disk that holds the state database {db} is full" in said
+        assert "The run's end and its locks could not be written" in said
+        assert "asp-provision unlock acme-corp" in said
+        assert "corrupt" not in said
+        (disk / "filler").unlink()
+        status = cli(ws, "status", "-f", "json")
+        assert status.returncode == 0, status.stderr
+        (customer,) = json.loads(status.stdout)["customers"][:1]
+        assert customer["last_run"]["outcome"] == "interrupted"
+        assert query(db, "SELECT step FROM steps") == [("network",)]
+        assert cli(ws, "unlock", "acme-corp").returncode == 0
+        assert query(db, "SELECT * FROM locks") == []
