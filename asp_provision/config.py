@@ -29,6 +29,10 @@ class Settings(BaseModel):
         description="Ansible inventory of real hosts; inventory/ if present, else the local site.",
     )
     state: Path = Path(".asp/state.db")
+    state_timeout: Annotated[float, Field(gt=0, le=3600)] = Field(
+        default=10.0,
+        description="Seconds to wait while another process holds the state's write lock.",
+    )
     runs: Path = Path(".asp/runs")
     site: Path = Path(".asp/site")
     mitogen: bool = True

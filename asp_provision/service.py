@@ -6,6 +6,7 @@ from :mod:`asp_provision.errors`.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -81,7 +82,7 @@ class Service:
         """Read-only access to the state."""
         from asp_provision.state.store import StateReader
 
-        return StateReader(self.workspace.state_path)
+        return StateReader(self.workspace.state_path, self.workspace.settings.state_timeout)
 
     def desired(self, paths: list[Path]) -> Loaded:
         """Load and check specs; raise SpecsInvalid (with the report) if any is invalid."""
@@ -233,7 +234,7 @@ class Service:
         from asp_provision.state.locks import unlock
         from asp_provision.state.store import StateStore
 
-        with StateStore(self.workspace.state_path) as store:
+        with StateStore(self.workspace.state_path, self.workspace.settings.state_timeout) as store:
             return unlock(store, customer, force)
 
     # sales ops: specs from deals, and the customer's service definition
@@ -265,7 +266,8 @@ class Service:
     ) -> tuple[Deal, NewSpec]:
         """A checked spec for one deal, written unless ``dry_run`` or ``out`` is ``-``."""
         from asp_provision.scaffold.deal import read_deal
-        from asp_provision.scaffold.new import new_spec, refuse_overwrite, spec_path, write_spec
+        from asp_provision.scaffold.files import elsewhere, existing_customers, refuse_overwrite
+        from asp_provision.scaffold.new import new_spec, spec_path, write_spec
 
         deal = read_deal(values, self.catalog)
         path: Path | None
@@ -277,6 +279,10 @@ class Service:
             path = spec_path(self.workspace.specs_dir, deal.customer)
         if path is not None and not dry_run:
             refuse_overwrite(path, force)
+            specs_dir = self.workspace.specs_dir
+            why = elsewhere(deal.customer, path, existing_customers(specs_dir), specs_dir)
+            if why is not None:
+                raise UsageError(why)
         spec = new_spec(deal, self.catalog, self.templates(), path)
         if spec.path is not None and not dry_run:
             write_spec(spec, force)
@@ -332,17 +338,34 @@ class Service:
         """Load a plan saved by ``plan --out``; refuse it if anything changed since."""
         from pydantic import ValidationError
 
-        from asp_provision.plan.model import Plan
+        from asp_provision.plan.model import FORMAT_VERSION, Plan, plan_problems
 
         try:
-            plan = Plan.model_validate_json(path.read_bytes())
+            data = json.loads(path.read_bytes())
         except OSError as exc:
             raise UsageError(f"cannot read plan {path}: {exc.strerror}") from None
-        except ValidationError as exc:
+        except ValueError as exc:
             raise UserError(
-                f"{path} is not a plan saved by `asp-provision plan --out`: "
-                f"{exc.errors()[0]['msg']}"
+                f"{path} is not a plan saved by `asp-provision plan --out`: not JSON ({exc})"
             ) from None
+        version = data.get("format_version") if isinstance(data, dict) else None
+        if version != FORMAT_VERSION:
+            raise UserError(
+                f"plan {path} has format_version {json.dumps(version)}; this asp-provision "
+                f"applies plans of format_version {FORMAT_VERSION}: make it again with "
+                "`asp-provision plan --out`"
+            )
+        try:
+            plan = Plan.model_validate(data)
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            where = ".".join(str(p) for p in err["loc"])
+            raise UserError(
+                f"{path} is not a plan saved by `asp-provision plan --out`: {where}: {err['msg']}"
+            ) from None
+        problems = plan_problems(plan)
+        if problems:
+            raise UserError(f"plan {path} cannot be applied: " + "; ".join(problems))
         if plan.state_serial != self.state_reader().serial():
             raise StalePlanError(
                 f"stale plan {path}: the state changed since it was made; run plan again"
@@ -359,10 +382,16 @@ class Service:
         files = [Path(c.path) for c in plan.customers]
         desired = self.desired(files).desired if files else []  # no paths means specs/
         hashes = {d.path: d.content_hash for d in desired}
+        names = {d.path: d.customer for d in desired}
         for customer in plan.customers:
             if hashes.get(customer.path) != customer.content_hash:
                 raise StalePlanError(
                     f"stale plan {path}: {customer.path} changed since it was made; run plan again"
+                )
+            if names.get(customer.path) != customer.customer:
+                raise UserError(
+                    f"plan {path} cannot be applied: customer {customer.customer} is not in "
+                    f"its spec {customer.path} (which is customer {names.get(customer.path)})"
                 )
         return plan, desired
 

@@ -6,6 +6,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field, model_validator
 
+from asp_provision.plan.steps import STEPS
+
 FORMAT_VERSION = 1
 
 Action = Literal["create", "update", "no-op", "destroy"]
@@ -108,6 +110,30 @@ class Orphan(_Frozen):
     customer: str
     spec_path: str | None
     applied_steps: list[str]
+
+
+def plan_problems(plan: Plan) -> list[str]:
+    """Why a saved plan cannot be applied as it stands (empty when it can).
+
+    A plan is data from a file: its steps must be the registry's, each once, and each
+    customer must appear once.
+    """
+    problems = []
+    seen: set[str] = set()
+    for customer in plan.customers:
+        if customer.customer in seen:
+            problems.append(f"customer {customer.customer} appears twice")
+        seen.add(customer.customer)
+        steps = [s.step for s in customer.steps]
+        for step in dict.fromkeys(steps):
+            if step not in STEPS:
+                known = ", ".join(STEPS)
+                problems.append(
+                    f"customer {customer.customer} has an unknown step {step!r} (steps: {known})"
+                )
+            elif steps.count(step) > 1:
+                problems.append(f"customer {customer.customer} has step {step} twice")
+    return problems
 
 
 class Plan(_Frozen):

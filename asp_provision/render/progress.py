@@ -129,6 +129,10 @@ def results(result: RunResult, stream: TextIO) -> None:
             f"Ansible failed before running the steps:\n{printable(result.message, lines=True)}",
             markup=False,
         )
+    if result.state_problem:
+        out.print(
+            Text(f"The state could not record the run: {printable(result.state_problem)}", "red")
+        )
     verb = {
         "succeeded": "finished",
         "failed": "finished with failures",

@@ -4,22 +4,23 @@ from __future__ import annotations
 
 import secrets as random
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
 from asp_provision.config import Workspace, shown
-from asp_provision.errors import UsageError
+from asp_provision.errors import StateError, UsageError
 from asp_provision.plan.diff import SECRET_SHOWN, digest, step_inputs, with_fingerprints
 from asp_provision.plan.model import Plan
 from asp_provision.plan.planner import Desired
 from asp_provision.plan.steps import STEPS
 from asp_provision.run import secrets
 from asp_provision.run.events import Event, RunStarted, StepFinished, TaskResult
-from asp_provision.run.executor import Executor, RunOutcome, RunRequest
+from asp_provision.run.executor import Executor, RunOutcome, RunRequest, StopRun
 from asp_provision.run.inventory import Host
+from asp_provision.run.recording import Recording, recording
 from asp_provision.spec.catalog import Catalog
 from asp_provision.spec.effective import effective_document
 from asp_provision.spec.models import secret_paths
@@ -92,6 +93,7 @@ class RunResult:
     message: str | None = None
     seconds: float = 0.0
     check: bool = False
+    state_problem: str | None = None  # why the state could not record the run
 
     @property
     def exit_code(self) -> int:
@@ -207,7 +209,8 @@ class Runner:
         results = {c: CustomerRun(c, steps) for c, steps in todo.items()}
         if check:
             return self._execute(request, run_id, results, None, None)
-        with self._recording(run_id, "apply", list(todo), log_dir, plan) as store:
+        with self._recording(run_id, "apply", list(todo), log_dir, plan) as recording:
+            store = recording.store
             for customer in todo:
                 item = desired[customer]
                 store.record_spec(
@@ -234,7 +237,8 @@ class Runner:
                     inputs=applied,
                 )
 
-            return self._execute(request, run_id, results, record, store)
+            result = self._execute(request, run_id, results, record, recording)
+        return recording.conclude(result)
 
     def destroy(
         self, customer: str, recorded: Desired, applied: list[str], forks: int
@@ -246,7 +250,8 @@ class Runner:
         host = self.host(recorded, order, with_secrets=False)
         request = self._request([host], order, log_dir, forks, teardown=True)
         results = {customer: CustomerRun(customer, order)}
-        with self._recording(run_id, "destroy", [customer], log_dir, None) as store:
+        with self._recording(run_id, "destroy", [customer], log_dir, None) as recording:
+            store = recording.store
 
             def record(event: StepFinished) -> None:
                 if event.ok:
@@ -254,10 +259,11 @@ class Runner:
                 else:
                     _record_failure(store, event, run_id, "teardown: ")
 
-            result = self._execute(request, run_id, results, record, store)
-            if result.outcome == "succeeded":
-                store.forget_customer(customer)
-            return result
+            result = self._execute(request, run_id, results, record, recording)
+            if result.outcome == "succeeded" and recording.failure is None:
+                with suppress(StopRun):
+                    recording.write(lambda: store.forget_customer(customer))
+        return recording.conclude(result)
 
     def _request(
         self,
@@ -294,7 +300,6 @@ class Runner:
             hidden_env=frozenset(hidden_env or ()),
         )
 
-    @contextmanager
     def _recording(
         self,
         run_id: str,
@@ -302,24 +307,10 @@ class Runner:
         customers: list[str],
         log_dir: Path,
         plan: Plan | None,
-    ) -> Iterator[StateStore]:
-        """The state store of a run: its customers locked, the run begun, locks always freed."""
-        store = StateStore(self.workspace.state_path).open()
-        try:
-            locks.acquire(store, customers, run_id)
-            try:
-                store.begin_run(
-                    run_id,
-                    command,
-                    customers,
-                    str(log_dir),
-                    plan.model_dump(mode="json") if plan else None,
-                )
-                yield store
-            finally:
-                locks.release(store, run_id)
-        finally:
-            store.close()
+    ) -> AbstractContextManager[Recording]:
+        """The state of a run: its customers locked, the run begun, locks always freed."""
+        store = StateStore(self.workspace.state_path, self.workspace.settings.state_timeout)
+        return recording(store, run_id, command, customers, str(log_dir), plan)
 
     def _execute(
         self,
@@ -327,11 +318,11 @@ class Runner:
         run_id: str,
         results: dict[str, CustomerRun],
         record: Callable[[StepFinished], None] | None,
-        store: StateStore | None,
+        recording: Recording | None,
     ) -> RunResult:
         def on_event(event: Event) -> None:
-            if isinstance(event, RunStarted) and store is not None:
-                locks.set_runner(store, run_id, event.pid)
+            if isinstance(event, RunStarted) and recording is not None:
+                recording.write(lambda: locks.set_runner(recording.store, run_id, event.pid))
             elif isinstance(event, StepFinished):
                 run = results[event.customer]
                 run.seconds += event.seconds
@@ -340,20 +331,31 @@ class Runner:
                     run.ok.append(event.step)
                 else:
                     run.failed, run.task, run.message = event.step, event.task, event.message
-                if record is not None:
-                    record(event)
+                if record is not None and recording is not None:
+                    self.progress.event(event)
+                    recording.write(lambda: record(event))  # may stop the run
+                    return
             elif isinstance(event, TaskResult) and request.check and event.status == "changed":
                 results[event.customer].drift.setdefault(event.step, []).append(event.task)
             self.progress.event(event)
 
         self.progress.start({c: r.planned for c, r in results.items()}, run_id)
         outcome: RunOutcome | None = None
+        started = time.monotonic()
         try:
             outcome = Executor(on_event, self.progress.tick).run(request)
+        except StopRun:
+            # the state failed after Ansible had ended, while its last events were handled
+            outcome = RunOutcome("failed", None, None, time.monotonic() - started)
         finally:
             self.progress.stop()
-            if store is not None:
-                store.finish_run(run_id, _outcome_name(outcome))
+            if recording is not None:
+                ended = "failed" if recording.failure else _outcome_name(outcome)
+                try:
+                    recording.store.finish_run(run_id, ended)
+                except StateError as exc:
+                    recording.unfinished = exc
+                recording.finished = True
         return RunResult(
             run_id=run_id,
             log_dir=request.log_dir,

@@ -46,6 +46,10 @@ _STOP_GRACE = 20.0
 _SIGINT_AGAIN = 1.0
 
 
+class StopRun(Exception):
+    """Raised by an event handler to stop the run, as Ctrl-C does (the run then ends)."""
+
+
 @dataclass(frozen=True, slots=True)
 class RunRequest:
     """Everything one run needs."""
@@ -208,11 +212,35 @@ class _Tracker:
                 )
 
 
+HIDDEN = (
+    "the task failed and its output is hidden on purpose (no_log: it handles secrets); "
+    "run it again in a safe place, or see the playbook, to find why"
+)
+"""What a failing ``no_log`` task says instead of its output."""
+
+_UNREADABLE = "Module result deserialization failed"
+
+
 def _message(res: dict[str, Any]) -> str:
+    """Why a task failed, in the module's own words where it gave any."""
     if res.get("censored"):
-        return str(res["censored"])
-    msg = res.get("msg") or res.get("stderr") or res.get("reason") or "failed"
-    return str(msg).strip()[:2000]
+        return HIDDEN
+    msg = str(res.get("msg") or res.get("stderr") or res.get("reason") or "failed").strip()
+    if msg.startswith(_UNREADABLE):
+        msg = _module_crash(res) or msg
+    return msg[:2000]
+
+
+def _module_crash(res: dict[str, Any]) -> str | None:
+    """What a module that gave no result said: its exception, or what it printed."""
+    stderr = [ln for ln in str(res.get("module_stderr") or "").splitlines() if ln.strip()]
+    stdout = str(res.get("module_stdout") or "").strip()
+    rc = res.get("rc")
+    if stderr:
+        return f"the module failed (rc {rc}): {stderr[-1].strip()}"
+    if stdout:
+        return f"the module printed no result (rc {rc}), only: {stdout[:300]}"
+    return None
 
 
 def _diff_headers(res: dict[str, Any]) -> list[str]:
@@ -357,7 +385,7 @@ class Executor:
                 self._drain(events)
                 self.on_tick()
             return False
-        except (KeyboardInterrupt, Interrupted):
+        except (KeyboardInterrupt, Interrupted, StopRun):
             pass
         _stop(tracker.pid, signal.SIGINT)
         now = time.monotonic()
@@ -368,6 +396,8 @@ class Executor:
                 self._drain(events)
             except (KeyboardInterrupt, Interrupted):
                 deadline = 0.0  # asked twice: stop now
+            except StopRun:
+                pass  # already stopping
             now = time.monotonic()
             if now > deadline:
                 cancel["now"] = True

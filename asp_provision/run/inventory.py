@@ -85,6 +85,7 @@ class Host:
             "asp_spec": unsafe(self.document["spec"]),
             "asp_tier": unsafe(tier),
             "asp_charges": unsafe(self.charges.model_dump(mode="json")),
+            "asp_run_steps": list(self.steps),
         }
         if self.secrets:
             out["asp_secrets"] = unsafe(self.secrets)

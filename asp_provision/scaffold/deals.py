@@ -19,13 +19,15 @@ from pathlib import Path
 
 from asp_provision.errors import SourceError, UsageError, UserError
 from asp_provision.scaffold.deal import BY_NAME, OPTIONS, DealInvalid, Problem, read_deal
-from asp_provision.scaffold.new import (
-    NewSpec,
-    exists_message,
-    new_spec,
-    spec_path,
+from asp_provision.scaffold.files import (
+    elsewhere,
+    existing_customers,
+    refuse_overwrite,
+    remove_created,
+    special_file,
     write_text,
 )
+from asp_provision.scaffold.new import NewSpec, new_spec, spec_path
 from asp_provision.scaffold.templates import Templates
 from asp_provision.spec.batch import PARALLEL_FROM
 from asp_provision.spec.catalog import load_catalog
@@ -205,7 +207,7 @@ def make_specs(
         with ProcessPoolExecutor(max_workers=workers) as pool:
             for chunk in pool.map(_check_rows, jobs):
                 outcomes.extend(chunk)
-    _check_together(outcomes, deals, force)
+    _check_together(outcomes, deals, force, specs_dir)
     for outcome in outcomes:
         if outcome.failure is not None:
             message, where, line = outcome.failure
@@ -233,9 +235,12 @@ def _column(deals: DealsFile, problem: Problem) -> str | None:
     return deals.columns.get(problem.option, problem.option)
 
 
-def _check_together(outcomes: list[Outcome], deals: DealsFile, force: bool) -> None:
-    """Rows naming the same customer, and specs that exist already."""
+def _check_together(
+    outcomes: list[Outcome], deals: DealsFile, force: bool, specs_dir: Path
+) -> None:
+    """Rows naming the same customer, specs that exist already, paths that are not files."""
     first: dict[str, int] = {}
+    existing = existing_customers(specs_dir)
     for outcome in outcomes:
         spec = outcome.spec
         if spec is None or spec.path is None:
@@ -245,8 +250,13 @@ def _check_together(outcomes: list[Outcome], deals: DealsFile, force: bool) -> N
             outcome.problems.append(
                 Problem("customer", f"'{spec.customer}' is already the customer of line {earlier}")
             )
-        elif not force and (spec.path.exists() or spec.path.is_symlink()):
-            outcome.problems.append(Problem("customer", exists_message(spec.path)))
+        elif (why := elsewhere(spec.customer, spec.path, existing, specs_dir)) is not None:
+            outcome.problems.append(Problem("customer", why))
+        elif special_file(spec.path) is not None or (not force and spec.path.exists()):
+            try:
+                refuse_overwrite(spec.path, force)
+            except UsageError as exc:
+                outcome.problems.append(Problem("customer", str(exc)))
 
 
 _Job = tuple[Sequence[DealRow], Path, Path | None, Path | None]
@@ -281,7 +291,24 @@ def _check_rows(job: _Job) -> list[Outcome]:
 
 
 def write_specs(specs: Sequence[NewSpec], force: bool = False) -> None:
-    """Write specs checked by :func:`make_specs`; with ``force``, replacing existing ones."""
+    """Write specs checked by :func:`make_specs`; with ``force``, replacing existing ones.
+
+    Each is written whole; when one cannot be written, the new files written before it
+    are removed again (files it replaced stay replaced, each one whole).
+    """
+    created: list[Path] = []
     for spec in specs:
-        if spec.path is not None:
+        if spec.path is None:
+            continue
+        new = not spec.path.exists()
+        try:
             write_text(spec.path, spec.text, replace=force)
+        except UserError as exc:
+            remove_created(created)
+            if created:
+                raise type(exc)(
+                    f"{exc}; the {len(created)} new spec(s) written before it were removed"
+                ) from None
+            raise
+        if new:
+            created.append(spec.path)

@@ -9,15 +9,13 @@ one that no option explains is the template's, and says so.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from asp_provision.config import shown
-from asp_provision.errors import UsageError, UserError
 from asp_provision.scaffold import sizing
 from asp_provision.scaffold.deal import Deal, DealInvalid, Problem
+from asp_provision.scaffold.files import write_text
 from asp_provision.scaffold.templates import Templates
 from asp_provision.spec.catalog import Catalog
 from asp_provision.spec.check import check_document
@@ -128,43 +126,11 @@ def _option_of(path: Path_) -> tuple[Path_, str] | None:
     return None
 
 
-def exists_message(path: Path) -> str:
-    """Why a spec is not written over an existing file."""
-    return f"{shown(path)} already exists; pass --force to replace it"
-
-
-def refuse_overwrite(path: Path, force: bool) -> None:
-    """Raise UsageError when ``path`` exists and ``force`` is not given."""
-    if not force and (path.exists() or path.is_symlink()):
-        raise UsageError(exists_message(path))
-
-
 def write_spec(spec: NewSpec, force: bool = False) -> None:
     """Write ``spec`` to its path; an existing file is replaced only with ``force``."""
     if spec.path is None:
         raise ValueError("this spec goes to stdout")
-    refuse_overwrite(spec.path, force)
     write_text(spec.path, spec.text, replace=force)
-
-
-def write_text(path: Path, text: str, replace: bool) -> None:
-    """Write a file whole: readers never see half of it, and nothing is overwritten unasked."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if not replace:
-            with path.open("x", encoding="utf-8", newline="\n") as fh:
-                fh.write(text)
-            return
-        partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
-        try:
-            partial.write_text(text, encoding="utf-8", newline="\n")
-            os.replace(partial, path)
-        finally:
-            partial.unlink(missing_ok=True)
-    except FileExistsError:
-        raise UsageError(exists_message(path)) from None
-    except OSError as exc:
-        raise UserError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
 def tier_level(catalog: Catalog, name: str) -> str:

@@ -9,10 +9,10 @@ import socket
 import sqlite3
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
 from asp_provision.errors import LockedError, UsageError
-from asp_provision.state.store import StateStore
+from asp_provision.state.process import alive
+from asp_provision.state.store import StateStore, state_error
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,32 +32,17 @@ class Lock:
         """True when the run and its ansible-playbook are known to be gone (same host only)."""
         if self.host != socket.gethostname():
             return False
-        return not _alive(self.pid) and not self.runner_alive
+        return not alive(self.pid) and not self.runner_alive
 
     @property
     def runner_alive(self) -> bool:
         """True while the run's ansible-playbook may still be working."""
-        return self.runner_pid is not None and _alive(self.runner_pid)
+        return self.runner_pid is not None and alive(self.runner_pid)
 
     def describe(self) -> str:
         """Who, where and since when, for messages."""
         since = dt.datetime.fromtimestamp(self.started_at).isoformat(timespec="seconds")
         return f"pid {self.pid} on {self.host}, user {self.user}, since {since}"
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    # a process that ended but was never reaped (its parent was killed) is a zombie
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return True
-    return stat.rsplit(")", 1)[-1].split()[:1] != ["Z"]
 
 
 def _rows(conn: sqlite3.Connection, customers: list[str] | None = None) -> list[Lock]:
@@ -70,9 +55,7 @@ def _rows(conn: sqlite3.Connection, customers: list[str] | None = None) -> list[
 
 def acquire(store: StateStore, customers: list[str], run_id: str) -> None:
     """Lock every customer of a run, all or none; refuse when any is held."""
-    conn = store.connection
-    conn.execute("BEGIN IMMEDIATE")
-    try:
+    with store.transaction(serial=False) as conn:
         held = _rows(conn, customers)
         if held:
             raise LockedError(_refusal(held))
@@ -82,10 +65,6 @@ def acquire(store: StateStore, customers: list[str], run_id: str) -> None:
             "VALUES (?, ?, ?, ?, ?, ?)",
             [(c, run_id, os.getpid(), socket.gethostname(), _user(), now) for c in customers],
         )
-        conn.execute("COMMIT")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
 
 
 def _refusal(held: list[Lock]) -> str:
@@ -97,7 +76,7 @@ def _refusal(held: list[Lock]) -> str:
                 f"running ({lock.describe()}); clear it with "
                 f"`asp-provision unlock {lock.customer}`"
             )
-        elif lock.runner_alive and not _alive(lock.pid):
+        elif lock.runner_alive and not alive(lock.pid):
             lines.append(
                 f"customer {lock.customer} is locked by a run that was stopped "
                 f"({lock.describe()}), but its ansible-playbook (pid {lock.runner_pid}) is "
@@ -110,24 +89,19 @@ def _refusal(held: list[Lock]) -> str:
 
 def set_runner(store: StateStore, run_id: str, pid: int) -> None:
     """Record the ansible-playbook process working for ``run_id``."""
-    conn = store.connection
-    conn.execute("BEGIN IMMEDIATE")
-    conn.execute("UPDATE locks SET runner_pid = ? WHERE run_id = ?", (pid, run_id))
-    conn.execute("COMMIT")
+    with store.transaction(serial=False) as conn:
+        conn.execute("UPDATE locks SET runner_pid = ? WHERE run_id = ?", (pid, run_id))
 
 
 def release(store: StateStore, run_id: str) -> None:
     """Drop every lock this run holds."""
-    conn = store.connection
-    conn.execute("BEGIN IMMEDIATE")
-    conn.execute("DELETE FROM locks WHERE run_id = ?", (run_id,))
-    conn.execute("COMMIT")
+    with store.transaction(serial=False) as conn:
+        conn.execute("DELETE FROM locks WHERE run_id = ?", (run_id,))
 
 
 def unlock(store: StateStore, customer: str, force: bool = False) -> Lock:
     """Clear ``customer``'s lock when its process is gone (or ``force``)."""
-    conn = store.connection
-    held = _rows(conn, [customer])
+    held = _read(store, [customer])
     if not held:
         raise UsageError(f"customer {customer} is not locked")
     lock = held[0]
@@ -141,15 +115,21 @@ def unlock(store: StateStore, customer: str, force: bool = False) -> Lock:
             f"customer {customer} is locked by a run ({lock.describe()}) and {doing}; "
             "stop it, or use --force if you are sure it is gone"
         )
-    conn.execute("BEGIN IMMEDIATE")
-    conn.execute("DELETE FROM locks WHERE customer = ? AND run_id = ?", (customer, lock.run_id))
-    conn.execute("COMMIT")
+    with store.transaction(serial=False) as conn:
+        conn.execute("DELETE FROM locks WHERE customer = ? AND run_id = ?", (customer, lock.run_id))
     return lock
 
 
 def held_locks(store: StateStore) -> list[Lock]:
     """Every lock in the state."""
-    return _rows(store.connection)
+    return _read(store)
+
+
+def _read(store: StateStore, customers: list[str] | None = None) -> list[Lock]:
+    try:
+        return _rows(store.connection, customers)
+    except sqlite3.Error as exc:
+        raise state_error(store.path, exc, store.timeout) from None
 
 
 def _user() -> str:

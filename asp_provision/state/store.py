@@ -8,15 +8,18 @@ change, so a run killed at any instant leaves the database consistent.
 from __future__ import annotations
 
 import json
+import os
+import socket
 import sqlite3
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from asp_provision.errors import StateError
+from asp_provision.state.process import gone
 from asp_provision.state.schema import SCHEMA_VERSION, migrate
 
 
@@ -63,10 +66,12 @@ class RunRecord:
     command: str
     started_at: float
     finished_at: float | None
-    outcome: str  # running | succeeded | failed | interrupted
+    outcome: str  # running | succeeded | failed | interrupted | error
     customers: list[str]
     log_path: str | None
     plan: dict[str, Any] | None
+    pid: int | None = None  # of the asp-provision process that ran it
+    host: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,30 +82,73 @@ class Snapshot:
     customers: dict[str, CustomerState]
 
 
-def _connect(path: Path, readonly: bool) -> sqlite3.Connection:
+BUSY_TIMEOUT = 10.0
+"""Seconds a state read or write waits for another process's write lock by default."""
+
+
+def _connect(path: Path, readonly: bool, timeout: float) -> sqlite3.Connection:
     try:
         if readonly:
-            conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10)
+            conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=timeout)
         else:
-            conn = sqlite3.connect(path, timeout=10, isolation_level=None)
-        conn.execute("PRAGMA busy_timeout = 10000")
+            conn = sqlite3.connect(path, timeout=timeout, isolation_level=None)
+        conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
         return conn
     except sqlite3.Error as exc:
-        raise _state_error(path, exc) from None
+        raise state_error(path, exc, timeout) from None
 
 
-def _state_error(path: Path, exc: sqlite3.Error) -> StateError:
+def state_error(path: Path, exc: sqlite3.Error, timeout: float = BUSY_TIMEOUT) -> StateError:
+    """What is wrong with the state database, said as exactly as SQLite lets us tell.
+
+    Only a file that SQLite finds malformed is called corrupt: a busy, read-only or
+    full database is fine as it is, and moving it aside would lose the state.
+    """
+    code = getattr(exc, "sqlite_errorcode", None)
+    primary = code & 0xFF if isinstance(code, int) else None
+    if primary in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+        return StateError(
+            f"the state database {path} is busy: another process has held a write lock on "
+            f"it for more than {timeout:g} s (another asp-provision, or a tool that has it "
+            "open); nothing was changed: try again when it is done"
+        )
+    if primary == sqlite3.SQLITE_READONLY or (
+        primary == sqlite3.SQLITE_CANTOPEN and _read_only(path)
+    ):
+        return StateError(
+            f"the state database {path} is read-only ({exc}): asp-provision cannot write "
+            "it or its folder; nothing was changed: give the user write access to the file "
+            "and its folder, or use a file system that is not mounted read-only"
+        )
+    if primary == sqlite3.SQLITE_FULL:
+        return StateError(
+            f"the disk that holds the state database {path} is full: the last change was "
+            "not written and the database is as it was before it; free some space and try "
+            "again"
+        )
+    if primary in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB):
+        return StateError(
+            f"the state database {path} is corrupt ({exc}); it was left as it is: "
+            "restore it from a backup or move it aside to start from an empty state"
+        )
     return StateError(
-        f"the state database {path} cannot be read ({exc}); it was left as it is: "
-        "restore it from a backup or move it aside to start from an empty state"
+        f"the state database {path} cannot be used ({exc}); it was left as it is: "
+        "check the file, its folder and the disk that holds them"
     )
+
+
+def _read_only(path: Path) -> bool:
+    """True when the file or its folder cannot be written by this process."""
+    target = path if path.exists() else path.parent
+    return target.exists() and not os.access(target, os.W_OK)
 
 
 class StateReader:
     """Read-only access to the state; a missing (or empty) database reads as empty."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, timeout: float = BUSY_TIMEOUT) -> None:
         self.path = path
+        self.timeout = timeout  # seconds to wait for another process's write lock
 
     @contextmanager
     def _reading(self) -> Iterator[sqlite3.Connection | None]:
@@ -112,7 +160,7 @@ class StateReader:
         if not self.path.exists() or self.path.stat().st_size == 0:
             yield None
             return
-        conn = _connect(self.path, readonly=True)
+        conn = self._read_connection()
         memory: sqlite3.Connection | None = None
         try:
             version = _user_version(conn)
@@ -133,11 +181,37 @@ class StateReader:
             migrate(memory, self.path)
             yield memory
         except sqlite3.Error as exc:
-            raise _state_error(self.path, exc) from None
+            raise state_error(self.path, exc, self.timeout) from None
         finally:
             conn.close()
             if memory is not None:
                 memory.close()
+
+    def _read_connection(self) -> sqlite3.Connection:
+        """A read-only connection; in a read-only folder, one that needs no lock files.
+
+        A database in WAL mode is read through a shared-memory file beside it, which a
+        read-only folder cannot hold. Nothing can write there either, so when no
+        write-ahead log is left over the file alone is the whole state, and SQLite may
+        read it as immutable.
+        """
+        conn = _connect(self.path, readonly=True, timeout=self.timeout)
+        try:
+            _user_version(conn)
+            return conn
+        except sqlite3.Error as exc:
+            conn.close()
+            code = getattr(exc, "sqlite_errorcode", 0) & 0xFF
+            wal = self.path.with_name(self.path.name + "-wal")
+            leftover = wal.exists() and wal.stat().st_size > 0
+            if code not in (sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_READONLY) or leftover:
+                raise state_error(self.path, exc, self.timeout) from None
+            if not _read_only(self.path.parent):
+                raise state_error(self.path, exc, self.timeout) from None
+        try:
+            return sqlite3.connect(f"{self.path.resolve().as_uri()}?immutable=1", uri=True)
+        except sqlite3.Error as exc:
+            raise state_error(self.path, exc, self.timeout) from None
 
     def snapshot(self) -> Snapshot:
         """Read the whole state in one transaction (a fixed number of queries)."""
@@ -164,7 +238,7 @@ class StateReader:
                 return []
             rows = conn.execute(
                 "SELECT run_id, command, started_at, finished_at, outcome, customers, "
-                "log_path, plan_json FROM runs ORDER BY started_at DESC LIMIT ?",
+                "log_path, plan_json, pid, host FROM runs ORDER BY started_at DESC LIMIT ?",
                 (limit,),
             ).fetchall()
             return [_run(row) for row in rows]
@@ -174,7 +248,7 @@ def _last_runs(conn: sqlite3.Connection) -> dict[str, RunRecord]:
     out: dict[str, RunRecord] = {}
     for row in conn.execute(
         "SELECT run_id, command, started_at, finished_at, outcome, customers, log_path, "
-        "NULL FROM runs ORDER BY started_at"
+        "NULL, pid, host FROM runs ORDER BY started_at"
     ):
         run = _run(row)
         for customer in run.customers:
@@ -191,15 +265,20 @@ def _user_version(conn: sqlite3.Connection) -> int:
 
 
 def _run(row: Any) -> RunRecord:
+    outcome = row[4]
+    if outcome == "running" and gone(row[8], row[9]):
+        outcome = "interrupted"  # killed before it could say how it ended
     return RunRecord(
         run_id=row[0],
         command=row[1],
         started_at=row[2],
         finished_at=row[3],
-        outcome=row[4],
+        outcome=outcome,
         customers=json.loads(row[5]),
         log_path=row[6],
         plan=json.loads(row[7]) if row[7] else None,
+        pid=row[8],
+        host=row[9],
     )
 
 
@@ -232,18 +311,30 @@ def _read_snapshot(conn: sqlite3.Connection) -> Snapshot:
     return Snapshot(int(serial_row[0]) if serial_row else 0, customers)
 
 
+def _rollback(conn: sqlite3.Connection) -> None:
+    # a failed COMMIT (disk full) may already have ended the transaction
+    if conn.in_transaction:
+        with suppress(sqlite3.Error):
+            conn.execute("ROLLBACK")
+
+
 class StateStore(StateReader):
     """Read and write access; creates and migrates the database on first write."""
 
-    def __init__(self, path: Path) -> None:
-        super().__init__(path)
+    def __init__(self, path: Path, timeout: float = BUSY_TIMEOUT) -> None:
+        super().__init__(path, timeout)
         self._conn: sqlite3.Connection | None = None
 
     def open(self) -> StateStore:
         """Create or migrate the database; idempotent."""
         if self._conn is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            conn = _connect(self.path, readonly=False)
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StateError(
+                    f"cannot create the folder of the state database {self.path}: {exc.strerror}"
+                ) from None
+            conn = _connect(self.path, readonly=False, timeout=self.timeout)
             try:
                 # refuse a file that is not ours before changing anything in it
                 migrate(conn, self.path)
@@ -251,7 +342,7 @@ class StateStore(StateReader):
                 conn.execute("PRAGMA synchronous = NORMAL")
             except sqlite3.Error as exc:
                 conn.close()
-                raise _state_error(self.path, exc) from None
+                raise state_error(self.path, exc, self.timeout) from None
             except BaseException:
                 conn.close()
                 raise
@@ -271,18 +362,27 @@ class StateStore(StateReader):
         self.close()
 
     @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction that also moves the serial on."""
+    def transaction(self, serial: bool = True) -> Iterator[sqlite3.Connection]:
+        """One write transaction; it moves the serial on unless ``serial`` is False.
+
+        Locks are written with ``serial=False``: they do not change what is applied, so
+        a plan saved before a run stays valid after it.
+        """
         conn = self.open()._conn
         assert conn is not None
         try:
             conn.execute("BEGIN IMMEDIATE")
             yield conn
-            conn.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'serial'")
+            if serial:
+                conn.execute(
+                    "UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'serial'"
+                )
             conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            _rollback(conn)
+            raise state_error(self.path, exc, self.timeout) from None
         except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
+            _rollback(conn)
             raise
 
     def begin_run(
@@ -293,11 +393,22 @@ class StateStore(StateReader):
         log_path: str,
         plan: dict[str, Any] | None,
     ) -> None:
-        """Record that a run started."""
+        """Record that a run started (and that runs of this host whose process is gone ended)."""
+        host = socket.gethostname()
         with self.transaction() as conn:
+            ended = [
+                run_id
+                for run_id, pid in conn.execute(
+                    "SELECT run_id, pid FROM runs WHERE outcome = 'running' AND host = ?", (host,)
+                )
+                if gone(pid, host)
+            ]
+            conn.executemany(
+                "UPDATE runs SET outcome = 'interrupted' WHERE run_id = ?", [(r,) for r in ended]
+            )
             conn.execute(
                 "INSERT INTO runs (run_id, command, started_at, outcome, customers, log_path, "
-                "plan_json) VALUES (?, ?, ?, 'running', ?, ?, ?)",
+                "plan_json, pid, host) VALUES (?, ?, ?, 'running', ?, ?, ?, ?, ?)",
                 (
                     run_id,
                     command,
@@ -305,6 +416,8 @@ class StateStore(StateReader):
                     json.dumps(customers),
                     log_path,
                     json.dumps(plan) if plan is not None else None,
+                    os.getpid(),
+                    host,
                 ),
             )
 

@@ -74,8 +74,10 @@ def test_sigkill_leaves_a_readable_state_and_the_next_apply_converges(tmp_path: 
     _wait_no_ansible(ws)  # the killed run's ansible-playbook finishes its task on its own
     status = cli(ws, "status", "-f", "json")
     assert status.returncode == 0, status.stderr
-    applied = sum(c["applied"] for c in json.loads(status.stdout)["customers"])
+    customers = json.loads(status.stdout)["customers"]
+    applied = sum(c["applied"] for c in customers)
     assert 0 < applied < 27
+    assert {c["last_run"]["outcome"] for c in customers} == {"interrupted"}
     refused = cli(ws, "apply", "--yes")
     assert refused.returncode == 1
     assert "stale lock" in refused.stderr

@@ -37,3 +37,60 @@ def test_a_playbook_ansible_cannot_load_is_shown_from_its_error(tmp_path: Path) 
     assert "network.yml" in result.stderr
     assert "# asp-provision:" not in result.stderr
     assert not (ws / ".asp" / "site" / "acme-corp").exists()
+
+
+_RAISES = """#!/usr/bin/python
+from ansible.module_utils.basic import AnsibleModule
+
+AnsibleModule(argument_spec={})
+raise ValueError("ledger is locked by another writer")
+"""
+
+_PRINTS = """#!/usr/bin/python
+print("ledger says hello, in no format at all")
+"""
+
+_TASKS = """
+    - name: Open the ledger
+      asp_raises:
+      when: asp_customer == 'acme-corp'
+
+    - name: Ask the ledger
+      asp_prints:
+      when: asp_customer == 'globex-bank'
+
+    - name: Store the ledger password
+      ansible.builtin.command: /bin/false
+      no_log: true
+      changed_when: false
+      when: asp_customer == 'northwind-traders'
+"""
+
+
+@pytest.mark.slow
+def test_a_failing_module_shows_its_own_error_and_no_log_says_it_hides_it(
+    tmp_path: Path,
+) -> None:
+    ws = make_workspace(tmp_path / "ws")
+    (ws / "playbooks").unlink()
+    shutil.copytree(ROOT / "playbooks", ws / "playbooks")
+    (ws / "playbooks" / "library" / "asp_raises.py").write_text(_RAISES)
+    (ws / "playbooks" / "library" / "asp_prints.py").write_text(_PRINTS)
+    network = ws / "playbooks" / "network.yml"
+    network.write_text(network.read_text() + _TASKS)
+    result = cli(ws, "apply", "--yes", env={"COLUMNS": "250"})
+    assert result.returncode == 1, result.stderr
+    out = " ".join(result.stderr.split())  # the terminal may wrap long lines
+    assert "deserialization" not in out
+    assert (
+        "acme-corp: step network failed at task 'Open the ledger': the module failed (rc 1): "
+        "ValueError: ledger is locked by another writer" in out
+    )
+    assert (
+        "globex-bank: step network failed at task 'Ask the ledger': the module printed no "
+        "result (rc 0), only: ledger says hello, in no format at all" in out
+    )
+    assert (
+        "northwind-traders: step network failed at task 'Store the ledger password': the "
+        "task failed and its output is hidden on purpose (no_log" in out
+    )

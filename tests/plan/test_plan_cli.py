@@ -136,7 +136,7 @@ def test_corrupt_state_is_a_clear_error_and_left_alone(workspace: Path) -> None:
     result = plan(workspace)
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
-    assert f"error: the state database {db.resolve()} cannot be read" in result.stderr
+    assert f"error: the state database {db.resolve()} is corrupt" in result.stderr
     assert "Plan:" not in result.stdout
     assert db.read_bytes() == garbage
     assert sorted(p.name for p in db.parent.iterdir()) == ["state.db"]

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -69,3 +71,66 @@ def test_a_saved_plans_summary_is_recomputed_not_trusted(workspace: Path) -> Non
     plan["summary"] = {"create": 0, "estimate_hours": -1}
     saved.write_text(json.dumps(plan))
     assert Plan.model_validate_json(saved.read_bytes()).summary["create"] == 27
+
+
+def _edit(ws: Path, change: Callable[[dict[str, Any]], None]) -> str:
+    saved = ws / "saved.json"
+    plan = json.loads(saved.read_text())
+    change(plan)
+    saved.write_text(json.dumps(plan))
+    result = run_cli("apply", "--yes", "saved.json", cwd=ws)
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    assert "unexpected" not in result.stderr
+    assert not (ws / ".asp").exists()  # nothing ran, nothing was recorded
+    return result.stderr
+
+
+def _customer(plan: dict[str, Any], name: str) -> dict[str, Any]:
+    return next(c for c in plan["customers"] if c["customer"] == name)
+
+
+@pytest.mark.parametrize("version", [2, 0, "1", None])
+def test_a_plan_of_another_format_version_is_refused(workspace: Path, version: object) -> None:
+    def change(plan: dict[str, Any]) -> None:
+        plan["format_version"] = version
+
+    stderr = _edit(workspace, change)
+    assert f"plan saved.json has format_version {json.dumps(version)}" in stderr
+    assert "applies plans of format_version 1" in stderr
+
+
+def test_a_plan_with_an_unknown_step_is_refused(workspace: Path) -> None:
+    def change(plan: dict[str, Any]) -> None:
+        _customer(plan, "acme-corp")["steps"][0]["step"] = "mining"
+
+    stderr = _edit(workspace, change)
+    assert "plan saved.json cannot be applied: customer acme-corp has an unknown step 'mining'" in (
+        stderr
+    )
+
+
+def test_a_plan_with_a_repeated_step_is_refused(workspace: Path) -> None:
+    def change(plan: dict[str, Any]) -> None:
+        steps = _customer(plan, "acme-corp")["steps"]
+        steps.append(dict(steps[0]))
+
+    assert "customer acme-corp has step network twice" in _edit(workspace, change)
+
+
+def test_a_plan_with_a_customer_not_in_its_spec_is_refused(workspace: Path) -> None:
+    def change(plan: dict[str, Any]) -> None:
+        _customer(plan, "acme-corp")["customer"] = "initech"
+
+    stderr = _edit(workspace, change)
+    assert (
+        "customer initech is not in its spec specs/acme-corp.yaml (which is customer acme-corp)"
+        in stderr
+    )
+
+
+def test_a_plan_with_a_customer_twice_is_refused(workspace: Path) -> None:
+    def change(plan: dict[str, Any]) -> None:
+        plan["customers"].append(_customer(plan, "acme-corp"))
+
+    assert "customer acme-corp appears twice" in _edit(workspace, change)

@@ -10,7 +10,8 @@ import yaml
 
 from asp_provision.errors import SourceError, UsageError
 from asp_provision.scaffold.deal import BY_NAME, DealInvalid, Problem, choices, missing
-from asp_provision.scaffold.new import new_spec, refuse_overwrite, write_spec
+from asp_provision.scaffold.files import refuse_overwrite
+from asp_provision.scaffold.new import new_spec, write_spec
 from asp_provision.scaffold.templates import Templates
 from asp_provision.spec.check import check_file
 from tests.scaffold.helpers import TEMPLATES, catalog, deal_values, make, read

@@ -350,7 +350,7 @@ def test_corrupt_file_is_an_error_and_left_as_it_is(db: Path) -> None:
             attempt()
         message = str(refused.value)
         assert str(db) in message
-        assert "cannot be read" in message
+        assert "is corrupt" in message
         assert "left as it is" in message
     with pytest.raises(StateError):
         store.record_spec("acme-corp", SPEC, None)
@@ -363,7 +363,7 @@ def test_truncated_database_is_an_error(db: Path) -> None:
             store.record_spec(f"customer-{n:03}", {"padding": "x" * 2000}, None)
     data = db.read_bytes()
     db.write_bytes(data[: len(data) // 2])
-    with pytest.raises(StateError, match="cannot be read"):
+    with pytest.raises(StateError, match="is corrupt"):
         StateReader(db).snapshot()
 
 
