@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 from asp_provision.plan.model import Charges
-from asp_provision.spec.catalog import Tier
 
 GROUP_PREFIX = "asp_"
 
@@ -40,9 +39,7 @@ class Host:
 
     customer: str
     site: Path
-    document: dict[str, Any]  # the effective spec, secrets as "(secret)"
-    tier_name: str
-    tier: Tier
+    document: dict[str, Any]  # the effective spec, secrets as "(secret)", its tier under "tier"
     charges: Charges
     steps: list[str]
     secrets: dict[str, str] = field(default_factory=dict)
@@ -53,7 +50,6 @@ class Host:
         ``local``: the customer runs on the local site, through Ansible's local connection;
         otherwise the workspace's inventory says how to reach it.
         """
-        tier = {"name": self.tier_name, **self.tier.model_dump(mode="json")}
         connection = (
             {"ansible_connection": "local", "ansible_python_interpreter": sys.executable}
             if local
@@ -65,7 +61,7 @@ class Host:
             "asp_site": str(self.site),
             "asp_metadata": unsafe(self.document["metadata"]),
             "asp_spec": unsafe(self.document["spec"]),
-            "asp_tier": unsafe(tier),
+            "asp_tier": unsafe(self.document["tier"]),
             "asp_charges": self.charges.model_dump(mode="json"),
         }
         if self.secrets:
