@@ -32,7 +32,11 @@ def spec_data(index: int, users: int = 20) -> dict[str, Any]:
     spec = doc["spec"]
     doc["metadata"] = {"customer": name, "name": f"Customer {index}", "labels": {"n": str(index)}}
     spec["tier"] = tier
+    # negotiated terms only: the SLA and policies are the tier's
     spec.pop("sla", None)
+    spec["security"].pop("password_policy", None)
+    spec["security"].pop("session_timeout_minutes", None)
+    spec["platform"]["storage"]["backups"].pop("retention_days", None)
     spec["application"] = {"name": app, "version": version, "edition": "enterprise"}
     spec["servers"]["tenancy"] = tenancy
     spec["servers"]["pools"][0].update(count=4 + index % 3, cpu_cores=8)

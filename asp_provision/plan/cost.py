@@ -53,6 +53,17 @@ def sizing(sub: Subscription, catalog: Catalog) -> Sizing:
     )
 
 
+CHARGES_READ = (
+    "spec.billing.seats",
+    "spec.billing.currency",
+    "spec.billing.cycle",
+    "spec.network.bandwidth_mbps",
+    "tier.prices",
+)
+"""What :func:`charges` reads of the effective spec (beside the catalog's currency rates):
+a step that uses the charges declares these."""
+
+
 def charges(sub: Subscription, catalog: Catalog) -> Charges:
     """Monthly charge = base + seats x per seat + Mbps x per Mbps; annual = 10 x monthly."""
     s = sub.spec

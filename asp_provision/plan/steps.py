@@ -9,7 +9,13 @@ from asp_provision.plan.dag import topological_order
 
 @dataclass(frozen=True, slots=True)
 class Step:
-    """One step: the spec fields it reads and the steps it runs after."""
+    """One step: what it reads of the effective spec, and the steps it runs after.
+
+    ``reads`` are dotted paths into the effective document: ``metadata``, ``spec``
+    (with the tier's values filled in) and ``tier`` (the tier's name and promises), so
+    a step that uses a tier's promise runs again when the tier, or its promise, changes.
+    Every read of a playbook and its templates must be declared here (a test checks it).
+    """
 
     name: str
     reads: tuple[str, ...]
@@ -33,7 +39,8 @@ _STEPS = (
     Step("servers", ("spec.servers",), ("network",)),
     Step("platform", ("spec.platform", "spec.application"), ("servers",)),
     Step("security", ("spec.security",)),
-    # the nginx server block also carries the allowlist and proxies to the app servers
+    # the nginx server block also carries the allowlist and proxies to the app servers;
+    # app.json names the customer and states its tier's support scope
     Step(
         "application",
         (
@@ -42,21 +49,27 @@ _STEPS = (
             "spec.network.allow_from",
             "spec.servers.pools",
             "spec.sla",
+            "metadata.name",
+            "tier.name",
+            "tier.support",
         ),
         ("platform", "security"),
     ),
     Step("users", ("spec.users", "spec.security.roles"), ("application",)),
-    # the charge depends on the bandwidth too, so the ledger follows it
-    Step("billing", ("spec.billing", "spec.tier", "metadata", "spec.network.bandwidth_mbps")),
+    # the ledger holds the charge, which follows the bandwidth and the tier's prices
+    Step(
+        "billing",
+        ("spec.billing", "metadata", "spec.network.bandwidth_mbps", "tier.name", "tier.prices"),
+    ),
     # scrape targets are the servers
     Step(
         "reporting",
-        ("spec.reporting", "spec.sla", "spec.tier", "spec.servers.pools"),
+        ("spec.reporting", "spec.sla", "tier.name", "spec.servers.pools"),
         ("application",),
     ),
     Step(
         VERIFY,
-        ("metadata", "spec"),
+        ("metadata", "spec", "tier.name", "tier.support", "tier.prices"),
         (
             "network",
             "servers",

@@ -182,8 +182,6 @@ class Runner:
             customer=sub.customer,
             site=self.site / sub.customer,
             document=doc,
-            tier_name=sub.spec.tier,
-            tier=self.catalog.tiers[sub.spec.tier],
             charges=cost.charges(sub, self.catalog),
             steps=steps,
             secrets=resolved,

@@ -15,7 +15,6 @@ from typing import Any
 
 from asp_provision.errors import UserError
 from asp_provision.plan.model import Charges
-from asp_provision.spec.catalog import Tier
 
 GROUP_PREFIX = "asp_"
 
@@ -57,9 +56,7 @@ class Host:
 
     customer: str
     site: Path
-    document: dict[str, Any]  # the effective spec, secrets as "(secret)"
-    tier_name: str
-    tier: Tier
+    document: dict[str, Any]  # the effective spec, secrets as "(secret)", its tier under "tier"
     charges: Charges
     steps: list[str]
     secrets: dict[str, str] = field(default_factory=dict)
@@ -71,7 +68,6 @@ class Host:
         ``local``: the customer runs on the local site, through Ansible's local connection;
         otherwise the workspace's inventory says how to reach it.
         """
-        tier = {"name": self.tier_name, **self.tier.model_dump(mode="json")}
         connection = (
             {"ansible_connection": "local", "ansible_python_interpreter": unsafe(sys.executable)}
             if local
@@ -83,7 +79,7 @@ class Host:
             "asp_site": unsafe(str(self.site)),
             "asp_metadata": unsafe(self.document["metadata"]),
             "asp_spec": unsafe(self.document["spec"]),
-            "asp_tier": unsafe(tier),
+            "asp_tier": unsafe(self.document["tier"]),
             "asp_charges": unsafe(self.charges.model_dump(mode="json")),
             "asp_run_steps": list(self.steps),
         }

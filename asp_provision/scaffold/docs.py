@@ -1,14 +1,14 @@
 """The customer's service definition: what was sold, from the spec and the catalog.
 
 It reads the spec, not the state, so it can be handed over before anything is
-provisioned. The SLA shown is the one in force: the spec's own figures, the tier's
-where the spec leaves them out.
+provisioned. The service levels and policies shown are the ones in force (the
+effective spec): the spec's negotiated terms, the tier's where the spec leaves them out.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from asp_provision.errors import SpecsInvalid, UsageError
 from asp_provision.plan.cost import charges
@@ -16,9 +16,8 @@ from asp_provision.scaffold.templates import DocumentFormat, Templates
 from asp_provision.spec.batch import SPEC_SUFFIXES, FileReport, ValidationReport
 from asp_provision.spec.catalog import Catalog
 from asp_provision.spec.check import check_file
+from asp_provision.spec.effective import effective_document
 from asp_provision.spec.models import Subscription
-
-T = TypeVar("T")
 
 
 def find_spec(customer: str, specs_dir: Path) -> Path:
@@ -61,6 +60,10 @@ def document_context(sub: Subscription, catalog: Catalog) -> dict[str, Any]:
     cost = charges(sub, catalog)
     onboarding = s.onboarding
     pools = [p.model_dump() for p in s.servers.pools]
+    effective = effective_document(sub, catalog)["spec"]
+    sla = effective["sla"]
+    security = effective["security"]
+    policy = security["password_policy"]
     return {
         "customer": {"id": sub.customer, "name": sub.metadata.name},
         "application": {
@@ -73,11 +76,11 @@ def document_context(sub: Subscription, catalog: Catalog) -> dict[str, Any]:
         },
         "tier": {"name": s.tier, "description": tier.description},
         "sla": {
-            "availability_pct": _pick(s.sla.availability_pct, tier.availability_pct),
-            "response_minutes": _pick(s.sla.response_minutes, tier.response_minutes),
-            "resolution_hours": _pick(s.sla.resolution_hours, tier.resolution_hours),
-            "support_hours": _pick(s.sla.support_hours, tier.support_hours),
-            "channels": list(_pick(s.sla.channels, tier.channels)),
+            "availability_pct": sla["availability_pct"],
+            "response_minutes": sla["response_minutes"],
+            "resolution_hours": sla["resolution_hours"],
+            "support_hours": sla["support_hours"],
+            "channels": list(sla["channels"]),
         },
         "support": {
             "included": list(tier.support.included),
@@ -93,7 +96,7 @@ def document_context(sub: Subscription, catalog: Catalog) -> dict[str, Any]:
             "class": s.platform.storage.class_,
             "size_gb": s.platform.storage.size_gb,
             "backup_schedule": s.platform.storage.backups.schedule,
-            "backup_retention_days": s.platform.storage.backups.retention_days,
+            "backup_retention_days": effective["platform"]["storage"]["backups"]["retention_days"],
         },
         "network": {
             "bandwidth_mbps": s.network.bandwidth_mbps,
@@ -104,11 +107,11 @@ def document_context(sub: Subscription, catalog: Catalog) -> dict[str, Any]:
             "allow_from": list(s.network.allow_from),
         },
         "security": {
-            "password_min_length": s.security.password_policy.min_length,
-            "mfa": s.security.password_policy.require_mfa,
-            "password_max_age_days": s.security.password_policy.max_age_days,
+            "password_min_length": policy["min_length"],
+            "mfa": policy["require_mfa"],
+            "password_max_age_days": policy["max_age_days"],
             "sso": s.security.sso.protocol if s.security.sso else None,
-            "session_timeout_minutes": s.security.session_timeout_minutes,
+            "session_timeout_minutes": security["session_timeout_minutes"],
         },
         "users": len(s.users),
         "billing": {
@@ -135,7 +138,3 @@ def document_context(sub: Subscription, catalog: Catalog) -> dict[str, Any]:
             else None,
         },
     }
-
-
-def _pick(value: T | None, default: T) -> T:
-    return default if value is None else value

@@ -184,6 +184,7 @@ def spec_context(deal: Deal, catalog: Catalog) -> dict[str, Any]:
             "tenancy": list(tier.tenancy),
             "password_policy": tier.password_policy.model_dump(),
             "backup_retention_days": tier.backup_retention_days,
+            "session_timeout_minutes": tier.session_timeout_minutes,
         },
         "application": {
             "name": deal.app,

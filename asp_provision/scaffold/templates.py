@@ -127,6 +127,14 @@ def _yaml_filter(value: Any) -> YamlText:
     return YamlText(to_yaml(value))
 
 
+_NOT_IN_COMMENT = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\ufeff]+")
+
+
+def _comment_filter(value: Any) -> YamlText:
+    """``value`` as plain text that stays inside a YAML comment: one line, no controls."""
+    return YamlText(_NOT_IN_COMMENT.sub(" ", str(value)))
+
+
 _MARKDOWN_SPECIAL = re.compile(r"([\\`<>|\[\]])")
 _LINE_BREAKS = re.compile(r"\s*[\r\n\u2028\u2029]+\s*")
 
@@ -198,6 +206,7 @@ class Templates:
         loader = ChoiceLoader(loaders)
         self._yaml = _environment(loader, autoescape=False, finalize=_finalize_yaml)
         self._yaml.filters["yaml"] = _yaml_filter
+        self._yaml.filters["comment"] = _comment_filter
         self._markdown = _environment(loader, autoescape=False, finalize=_finalize_markdown)
         self._html = _environment(loader, autoescape=True, finalize=_finalize_html)
 

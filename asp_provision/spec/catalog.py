@@ -46,7 +46,7 @@ class SupportScope(_Model):
 
 
 class DefaultPasswordPolicy(_Model):
-    """The password policy a new spec of this tier starts from."""
+    """The password policy a tier promises; a spec may only make it stricter."""
 
     min_length: int
     require_mfa: bool
@@ -67,6 +67,7 @@ class Tier(_Model):
     support: SupportScope
     password_policy: DefaultPasswordPolicy
     backup_retention_days: Annotated[int, Field(ge=1)] = 30
+    session_timeout_minutes: Annotated[int, Field(ge=1, le=1440)] = 30
 
 
 class Sizing(_Model):

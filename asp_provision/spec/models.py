@@ -148,7 +148,7 @@ class Application(Model):
 
 
 class Sla(Model):
-    """Service levels; each defaults to the tier's promise."""
+    """Negotiated service levels; a field left out is the tier's promise."""
 
     availability_pct: Annotated[float, Field(ge=90, le=100)] | None = None
     response_minutes: Annotated[int, Field(ge=1, le=10_080)] | None = None  # a week
@@ -193,10 +193,12 @@ class Servers(Model):
 
 
 class Backups(Model):
-    """Backup schedule."""
+    """Backup schedule; the retention is the tier's unless negotiated."""
 
     schedule: Literal["daily", "weekly", "monthly"]
-    retention_days: Annotated[int, Field(ge=1, le=3650)]
+    retention_days: Annotated[int, Field(ge=1, le=3650)] | None = Field(
+        default=None, description="Negotiated; defaults to the tier's backup retention."
+    )
 
 
 class Storage(Model):
@@ -222,11 +224,13 @@ class Platform(Model):
 
 
 class PasswordPolicy(Model):
-    """Password rules for the application's users."""
+    """Negotiated password rules; a field left out is the tier's policy."""
 
-    min_length: Annotated[int, Field(ge=8, le=128)]
-    require_mfa: bool
-    max_age_days: Annotated[int, Field(ge=0, le=3650)]
+    min_length: Annotated[int, Field(ge=8, le=128)] | None = None
+    require_mfa: bool | None = None
+    max_age_days: Annotated[int, Field(ge=0, le=3650)] | None = Field(
+        default=None, description="0: passwords never expire."
+    )
 
 
 class Sso(Model):
@@ -242,10 +246,12 @@ class Sso(Model):
 class Security(Model):
     """Password policy, roles, SSO and sessions."""
 
-    password_policy: PasswordPolicy
+    password_policy: PasswordPolicy = Field(default_factory=PasswordPolicy)
     roles: Annotated[dict[RoleName, list[RoleName]], Field(min_length=1)]
     sso: Sso | None = None
-    session_timeout_minutes: Annotated[int, Field(ge=1, le=1440)] = 30
+    session_timeout_minutes: Annotated[int, Field(ge=1, le=1440)] | None = Field(
+        default=None, description="Negotiated; defaults to the tier's session timeout."
+    )
 
 
 class User(Model):

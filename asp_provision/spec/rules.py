@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from asp_provision.spec import secretref
 from asp_provision.spec.catalog import Catalog, Tier
+from asp_provision.spec.contract import check_below_tier
 from asp_provision.spec.diagnostics import Path_
 from asp_provision.spec.models import (
     Application,
@@ -60,6 +61,7 @@ def check(parts: Parts, catalog: Catalog, report: Report) -> None:
     tier = _check_tier(parts, catalog, report)
     if tier is not None:
         _check_sla(parts, tier, catalog, report)
+        check_below_tier(parts, tier, report)
         _check_tenancy(parts, tier, report)
     _check_application(parts, catalog, report)
     _check_network(parts, tier, report)

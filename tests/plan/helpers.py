@@ -54,7 +54,9 @@ def record_applied(
     catalog = catalog or load_catalog()
     doc = effective_document(sub, catalog)
     customer = sub.customer
-    store.record_spec(customer, doc, spec_path or f"specs/{customer}.yaml")
+    # as apply records it: the spec as written (the effective one is not a spec)
+    spec = sub.model_dump(mode="json", by_alias=True, exclude_none=True)
+    store.record_spec(customer, spec, spec_path or f"specs/{customer}.yaml")
     if steps == "all":
         steps = dict.fromkeys(STEPS, "applied")
     assert isinstance(steps, Mapping), f"steps of {customer}: 'all' or a mapping"

@@ -227,12 +227,17 @@ def test_tier_upgrade(planned: Callable[[str], Plan]) -> None:
     plan = planned("tier-upgrade")
     actions = _actions(plan, "acme-corp")
     running = {s for s, a in actions.items() if a != "no-op"}
-    assert running == {"application", "billing", "reporting", "verify"}
+    # every step that reads a value of the tier
+    assert running == {"platform", "security", "application", "billing", "reporting", "verify"}
     text = _text(plan)
-    assert '~ tier: "gold" -> "platinum"' in text
-    # no sla in the spec: the SLA follows the tier's promise
+    assert '~ tier.name: "gold" -> "platinum"' in text
+    # no sla or policy in the spec: they follow the tier's promise
     assert "~ sla.response_minutes: 30 -> 5" in text
     assert "~ sla.resolution_hours: 4 -> 1" in text
+    assert "~ security.password_policy.min_length: 12 -> 14" in text
+    assert "~ security.session_timeout_minutes: 30 -> 15" in text
+    assert "~ platform.storage.backups.retention_days: 30 -> 90" in text
+    assert "~ tier.prices.base: 1500.0 -> 4000.0" in text
 
 
 def test_customer_orphaned(planned: Callable[[str], Plan]) -> None:

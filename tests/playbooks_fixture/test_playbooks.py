@@ -261,6 +261,19 @@ def test_verify_reports_drift(tmp_path: Path) -> None:
     assert nginx.read_text().count("0.0.0.0/0") == 1  # verify never writes
 
 
+def test_verify_reports_a_stale_application_definition(tmp_path: Path) -> None:
+    site = Site(tmp_path, "linear")
+    recap, out = site.run("site.yml")
+    _assert_clean(recap, out, changed=True)
+    app = site.path("acme-corp", "application/app.json")
+    stale = json.loads(app.read_text())
+    stale["customer_name"] = "ACME Corp (old name)"
+    app.write_text(json.dumps(stale))
+    recap, out = site.run("../../playbooks/verify.yml", "--check")
+    assert recap["acme-corp"]["failed"] == 1 and recap["globex-industries"]["failed"] == 0
+    assert "application/app.json does not name ACME Corporation and the gold tier's support" in out
+
+
 def test_bandwidth_over_site_capacity_fails(tmp_path: Path) -> None:
     site = Site(tmp_path, "linear")
     inventory = json.loads(site.inventory.read_text())

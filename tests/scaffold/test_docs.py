@@ -101,6 +101,43 @@ def test_the_sla_in_force_is_the_specs_where_it_says_less_than_the_tier(tmp_path
     assert "| Channels | email |" in text
 
 
+def test_a_tier_change_shows_the_new_tiers_promises_throughout(tmp_path: Path) -> None:
+    path = spec_file(tmp_path, tier="silver")
+    data = yaml.safe_load(path.read_text())
+    data["spec"]["tier"] = "gold"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    for text in (document(path), document(path, "html")):
+        # gold: 30-minute response, 4 hours, 24x7, 99.9%, phone; passwords of 12 with MFA,
+        # changed every 90 days; sessions of 30 minutes; backups kept 30 days
+        assert "within 30 minutes" in text
+        assert "within 4 hours" in text
+        assert "24 hours a day, 7 days a week" in text
+        assert "99.9%" in text
+        assert "phone, email, portal" in text
+        assert (
+            "passwords of at least 12 characters, changed every 90 days, with multi-factor "
+            "authentication" in text
+        )
+        assert "signed out after 30 minutes without activity" in text
+        assert "backups kept 30 days" in text
+        # and nothing of silver's
+        for silver in ("within 24 hours", "business hours", "99.5%", "at least 10 ", "kept 14"):
+            assert silver not in text
+
+
+def test_negotiated_stricter_terms_are_the_ones_shown(tmp_path: Path) -> None:
+    path = spec_file(tmp_path, tier="gold")
+    data = yaml.safe_load(path.read_text())
+    data["spec"]["security"]["password_policy"] = {"min_length": 16}
+    data["spec"]["security"]["session_timeout_minutes"] = 10
+    data["spec"]["platform"]["storage"]["backups"]["retention_days"] = 60
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    text = document(path)
+    assert "passwords of at least 16 characters, changed every 90 days" in text
+    assert "signed out after 10 minutes without activity" in text
+    assert "backups kept 60 days" in text
+
+
 def test_markdown_covers_servers_network_billing_and_onboarding(tmp_path: Path) -> None:
     path = spec_file(tmp_path, tier="gold", seats="50", bandwidth="100", currency="EUR")
     text = document(path)

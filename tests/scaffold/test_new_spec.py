@@ -14,6 +14,7 @@ from asp_provision.scaffold.files import refuse_overwrite
 from asp_provision.scaffold.new import new_spec, write_spec
 from asp_provision.scaffold.templates import Templates
 from asp_provision.spec.check import check_file
+from asp_provision.spec.effective import effective_document
 from tests.scaffold.helpers import TEMPLATES, catalog, deal_values, make, read
 
 TIERS = ["silver", "gold", "platinum"]
@@ -109,23 +110,54 @@ def test_defaults_where_the_deal_is_silent() -> None:
 
 
 @pytest.mark.parametrize("tier", TIERS)
-def test_sla_and_tier_settings_come_from_the_catalog(tier: str) -> None:
+def test_only_negotiated_terms_are_written_and_the_tiers_are_in_comments(
+    tmp_path: Path, tier: str
+) -> None:
     offer = catalog().tiers[tier]
-    spec = yaml.safe_load(make(deal_values(tier=tier)).text)["spec"]
-    assert spec["sla"] == {
-        "availability_pct": offer.availability_pct,
-        "response_minutes": offer.response_minutes,
-        "resolution_hours": offer.resolution_hours,
-        "support_hours": offer.support_hours,
-        "channels": offer.channels,
-    }
-    assert spec["security"]["password_policy"] == offer.password_policy.model_dump()
+    made = make(deal_values(tier=tier), tmp_path / "acme-corp.yaml")
+    spec = yaml.safe_load(made.text)["spec"]
+    # the deal negotiated no service level or policy: the spec leaves them to the tier
+    assert "sla" not in spec
+    assert "password_policy" not in spec["security"]
+    assert "session_timeout_minutes" not in spec["security"]
+    assert "retention_days" not in spec["platform"]["storage"]["backups"]
     assert spec["security"]["roles"] == {
         "admin": ["manage-users", "manage-billing", "view-reports"],
         "staff": ["use-app"],
     }
     assert spec["servers"]["tenancy"] == offer.tenancy[0]
-    assert spec["platform"]["storage"]["backups"]["retention_days"] == offer.backup_retention_days
+    # the tier's values are there for the reader, as comments
+    policy = offer.password_policy
+    hours = f"{offer.resolution_hours} hour{'s' if offer.resolution_hours != 1 else ''}"
+    for comment in (
+        f"# sla: from the {tier} tier: {offer.response_minutes}-minute response, "
+        f"resolution within {hours}, {offer.support_hours} support, "
+        f"{offer.availability_pct}% availability, by {', '.join(offer.channels)}",
+        f"# backups kept {offer.backup_retention_days} days: from the {tier} tier",
+        f"# password_policy: from the {tier} tier: at least {policy.min_length} characters",
+        f"changed every {policy.max_age_days} days",
+        f"# session_timeout_minutes: from the {tier} tier: {offer.session_timeout_minutes}",
+    ):
+        assert comment in made.text
+    # and it validates, with the tier's promises in force
+    write_spec(made)
+    result = check_file(tmp_path / "acme-corp.yaml", catalog())
+    assert result.diagnostics == []
+    assert result.subscription is not None
+    doc = effective_document(result.subscription, catalog())["spec"]
+    assert doc["sla"]["response_minutes"] == offer.response_minutes
+    assert doc["sla"]["channels"] == offer.channels
+    assert doc["security"]["password_policy"] == policy.model_dump()
+    assert doc["security"]["session_timeout_minutes"] == offer.session_timeout_minutes
+    assert doc["platform"]["storage"]["backups"]["retention_days"] == offer.backup_retention_days
+
+
+def test_a_tier_value_with_a_line_break_stays_inside_its_comment(tmp_path: Path) -> None:
+    templates = Templates(tmp_path)
+    (tmp_path / "spec.yaml.j2").write_text("a: 1\n# {{ text | comment }}\nb: 2\n")
+    out = templates.spec({"text": "gold\nc: {{ 7*7 }}\u2028d: 3"})
+    assert out == "a: 1\n# gold c: {{ 7*7 }} d: 3\nb: 2\n"
+    assert yaml.safe_load(out) == {"a": 1, "b": 2}
 
 
 def test_platinum_is_dedicated_and_gets_daily_backups_and_realtime_reports() -> None:
@@ -399,11 +431,11 @@ def test_a_spec_goes_into_a_specs_folder_that_does_not_exist_yet(tmp_path: Path)
 def test_a_workspace_template_changes_the_house_style(tmp_path: Path) -> None:
     text = (TEMPLATES / "spec.yaml.j2").read_text()
     (tmp_path / "spec.yaml.j2").write_text(
-        text.replace("session_timeout_minutes: 30", "session_timeout_minutes: 15")
+        text.replace("client: {delivery: web}", "client: {delivery: both}")
     )
     deal = read(deal_values())
     spec = new_spec(deal, catalog(), Templates(tmp_path), None)
-    assert yaml.safe_load(spec.text)["spec"]["security"]["session_timeout_minutes"] == 15
+    assert yaml.safe_load(spec.text)["spec"]["platform"]["client"]["delivery"] == "both"
 
 
 def test_a_template_that_makes_an_invalid_spec_is_blamed(tmp_path: Path) -> None:

@@ -138,6 +138,10 @@ def test_sla_equal_to_the_tier_promise_is_accepted(tmp_path: Path, tier: str) ->
             },
         )
         spec(d)["servers"]["tenancy"] = offer.tenancy[0]
+        # the tier's own policy, restated
+        spec(d)["security"]["password_policy"] = offer.password_policy.model_dump()
+        spec(d)["security"]["session_timeout_minutes"] = offer.session_timeout_minutes
+        spec(d)["platform"]["storage"]["backups"]["retention_days"] = offer.backup_retention_days
 
     _, result = checked(tmp_path, edit)
     assert result.diagnostics == [], shown(result.diagnostics)

@@ -1,0 +1,122 @@
+"""Each step declares everything its playbook and templates read of a customer.
+
+A step runs again only when what it declares it reads changes, so a read it does not
+declare leaves the site stale: a renamed customer would keep its old name in
+``app.json``. The reads are found in the playbooks' own source (see ``reads.py``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from asp_provision.plan.steps import STEPS
+from tests.plan.reads import Scan, Unfollowed, scan_playbook, undeclared
+
+ROOT = Path(__file__).resolve().parents[2]
+PLAYBOOKS = ROOT / "playbooks"
+
+
+def reads_of(step: str) -> set[str]:
+    return scan_playbook(PLAYBOOKS / STEPS[step].playbook).reads()
+
+
+@pytest.mark.parametrize("step", list(STEPS))
+def test_every_read_of_a_step_is_declared(step: str) -> None:
+    missing = undeclared(reads_of(step), STEPS[step].reads)
+    assert not missing, (
+        f"playbooks/{STEPS[step].playbook} reads {', '.join(missing)}, which the {step} "
+        "step does not declare in asp_provision/plan/steps.py"
+    )
+
+
+# Declared on purpose without a read: verify checks everything (onboarding too is part
+# of going live), and a user's role is one of the spec's roles.
+DECLARED_UNREAD = {"users": {"spec.security.roles"}}
+
+
+@pytest.mark.parametrize("step", [s for s in STEPS if s != "verify"])
+def test_every_declared_read_is_read(step: str) -> None:
+    # a declaration nothing reads plans the step for changes that do not touch it
+    reads = reads_of(step)
+    unused = [
+        d
+        for d in STEPS[step].reads
+        if not any(r == d or r.startswith(d + ".") or d.startswith(r + ".") for r in reads)
+        and d not in DECLARED_UNREAD.get(step, set())
+    ]
+    assert not unused, f"the {step} step declares {unused} but its playbook never reads them"
+
+
+def test_the_scan_sees_through_variables_and_templates() -> None:
+    application = reads_of("application")
+    # app.json: the customer's name, the tier and its support scope, the SLA in force
+    assert {"metadata.name", "tier.name", "tier.support.included", "spec.sla"} <= application
+    # nginx.conf through site_app_servers -> site_servers -> asp_spec.servers.pools
+    assert "spec.servers.pools" in application
+    # backup.cron.j2: {% set backups = asp_spec.platform.storage.backups %}
+    assert "spec.platform.storage.backups.retention_days" in reads_of("platform")
+    # the play's "security: {{ asp_spec.security }}" is an alias: only what is used counts
+    security = reads_of("security")
+    assert "spec.security.password_policy.min_length" in security
+    assert "spec.security" not in security
+    # asp_charges stands for what the charges are computed from
+    assert {"tier.prices", "spec.network.bandwidth_mbps"} <= reads_of("billing")
+
+
+def test_a_read_left_undeclared_is_found() -> None:
+    # the application step as it was declared before app.json's reads were
+    before = (
+        "spec.application",
+        "spec.network.domain",
+        "spec.network.allow_from",
+        "spec.servers.pools",
+        "spec.sla",
+    )
+    assert undeclared(reads_of("application"), before) == [
+        "metadata.name",
+        "tier.name",
+        "tier.support.excluded",
+        "tier.support.included",
+    ]
+    # and a tier read through the spec's tier name is not a read of the tier's values
+    assert undeclared(reads_of("billing"), ("spec.billing", "spec.tier", "metadata")) == [
+        "spec.network.bandwidth_mbps",
+        "tier.name",
+        "tier.prices",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("task", "why"),
+    [
+        ({"name": "x", "include_tasks": "more.yml"}, "include_tasks"),
+        ({"name": "x", "debug": {"msg": "{{ hostvars[inventory_hostname].asp_spec }}"}}, "by name"),
+        ({"name": "x", "debug": {"msg": "{{ lookup('vars', 'asp_' ~ 'spec') }}"}}, "lookup"),
+        ({"name": "x", "template": {"src": "{{ which }}.j2", "dest": "/x"}}, "source"),
+    ],
+)
+def test_what_the_scan_cannot_follow_is_refused(
+    tmp_path: Path, task: dict[str, object], why: str
+) -> None:
+    import yaml
+
+    playbook = tmp_path / "step.yml"
+    playbook.write_text(yaml.safe_dump([{"hosts": "all", "tasks": [task]}]))
+    with pytest.raises(Unfollowed, match=why):
+        scan_playbook(playbook)
+
+
+def test_an_alias_carries_its_chain_and_anything_else_reads_all() -> None:
+    scan = Scan()
+    scan.define("net", "{{ asp_spec.network }}", "t")
+    scan.define("names", "{{ asp_spec.users | map(attribute='username') | list }}", "t")
+    scan.define("other", "{{ net.domain ~ asp_metadata['name'] }}", "t")
+    scan.uses |= {("net", ("qos",)), ("names", ()), ("other", ("upper",))}
+    assert scan.reads() == {
+        "spec.network.qos",
+        "spec.users",
+        "spec.network.domain",
+        "metadata.name",
+    }
