@@ -138,6 +138,11 @@ def test_sla_equal_to_the_tier_promise_is_accepted(tmp_path: Path, tier: str) ->
             },
         )
         spec(d)["servers"]["tenancy"] = offer.tenancy[0]
+        spec(d)["support"]["primary_engineer"] = {
+            "name": "Sara Holm",
+            "email": "sara.holm@example.com",
+            "phone": "+46 70 555 01 32",
+        }
 
     _, result = checked(tmp_path, edit)
     assert result.diagnostics == [], shown(result.diagnostics)
