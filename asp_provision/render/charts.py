@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -38,7 +39,9 @@ def _svg(fig: object) -> str:
     fig.savefig(buffer, format="svg", metadata={"Date": None}, bbox_inches="tight")  # type: ignore[attr-defined]
     plt.close(fig)
     text = buffer.getvalue()
-    return text[text.index("<svg") :]
+    text = text[text.index("<svg") :]
+    # the RDF block only names its tool; the page needs nothing from outside itself
+    return re.sub(r"\s*<metadata>.*?</metadata>", "", text, flags=re.S)
 
 
 def response_chart(report: CustomerReport) -> str:
@@ -65,6 +68,13 @@ def response_chart(report: CustomerReport) -> str:
             linewidth=1,
         )
     ax.set_yscale("log")
+    from matplotlib.ticker import FuncFormatter, NullFormatter
+
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.yaxis.set_minor_formatter(NullFormatter())
+    ticks = sorted({p.response_target_minutes for p in report.priorities})
+    shown = [m for _, _, m in report.responses]
+    ax.set_yticks(ticks + [t for t in (1, 1000, 10000) if shown and min(shown) < t < max(shown)])
     ax.set_xlim(start, end)
     ax.set_ylabel("response (support minutes)")
     ax.set_title("Response times against the targets (dashed)")
@@ -94,11 +104,11 @@ def availability_chart(report: CustomerReport) -> str:
     colours = ["#27ae60" if v >= promise else "#c0392b" for v in values]
     low = min([*values, promise])
     margin = max((100 - low) * 0.25, 0.02)
-    ax.bar(days, values, color=colours, width=0.8)
+    ax.bar(days, values, color=colours, width=0.8, align="edge")
     ax.axhline(promise, color="#34495e", linestyle="dashed", linewidth=1)
-    month = float(report.availability_pct)
     ax.set_title(
-        f"Availability by day: {month:.3f} % for the month, promise {promise:g} % (dashed)"
+        f"Availability by day: {report.availability_pct:f} % for the month, "
+        f"promise {promise:g} % (dashed)"
     )
     ax.set_ylabel("availability %")
     ax.set_ylim(low - margin, 100 + margin / 10)

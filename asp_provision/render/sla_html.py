@@ -10,12 +10,13 @@ from asp_provision.render.sla import _STATUS, _fmt
 from asp_provision.sla.report import CustomerReport, percentile
 
 _CSS = """
-body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:2em auto;max-width:60em;
+body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:2em auto;max-width:72em;
 color:#222;padding:0 1em}
 h1{font-size:1.5em;margin-bottom:.2em}
 h2{font-size:1.2em;margin-top:2em;border-bottom:1px solid #ccc}
-table{border-collapse:collapse;margin:.8em 0;width:100%}
-th,td{border:1px solid #ccc;padding:.3em .5em;text-align:right}
+table{border-collapse:collapse;margin:.8em 0;width:100%;font-size:.9em}
+.wide{overflow-x:auto}
+th,td{border:1px solid #ccc;padding:.3em .5em;text-align:right;white-space:nowrap}
 th:first-child,td:first-child{text-align:left}
 thead th{background:#f2f4f7}
 .bad{color:#b03a2e;font-weight:600}.ok{color:#1e8449}
@@ -46,7 +47,7 @@ def _customer(r: CustomerReport, rank: int | None) -> str:
         + f", time zone {escape(t.timezone)}"
         + (f", public holidays of {escape(t.holidays)}" if t.holidays else "")
         + f". Breaches this month: <strong>{r.breaches}</strong>.</p>",
-        "<table><thead>",
+        '<div class="wide"><table><thead>',
         _row(
             [
                 "priority",
@@ -92,7 +93,7 @@ def _customer(r: CustomerReport, rank: int | None) -> str:
     met = r.availability_pct >= t.availability_pct
     shown = c.recorded_pct if c.recorded_pct is not None else c.pct
     parts += [
-        "</tbody></table>",
+        "</tbody></table></div>",
         f'<p>Availability <strong class="{"ok" if met else "bad"}">{r.availability_pct:f} %'
         f"</strong> against the promise of {t.availability_pct:f} % "
         f"({r.downtime_minutes:.1f} minutes of unplanned downtime).</p>",
