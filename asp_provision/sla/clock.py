@@ -38,6 +38,7 @@ class Clock:
         self.country = country
         self._first: dt.date | None = None
         self._last: dt.date | None = None
+        self._lo = self._hi = 0.0  # the instants the built windows cover
         self._starts: list[float] = []
         self._ends: list[float] = []
         self._before: list[float] = []  # support seconds before each window
@@ -53,7 +54,8 @@ class Clock:
             return 0.0
         if self.hours is None:
             return end - start
-        self._cover(start, end)
+        if not (self._lo <= start and end <= self._hi):
+            self._cover(start, end)
         return self._upto(end) - self._upto(start)
 
     def minutes(self, start: dt.datetime, end: dt.datetime) -> float:
@@ -118,6 +120,11 @@ class Clock:
             day += _DAY
         self._first, self._last = first, last
         self._starts, self._ends, self._before = starts, ends, before
+        # a day's margin either side: the covered instants are safely inside
+        self._lo = dt.datetime(first.year, first.month, first.day, tzinfo=self.zone).timestamp()
+        self._lo += 86400
+        end = last + _DAY
+        self._hi = dt.datetime(end.year, end.month, end.day, tzinfo=self.zone).timestamp() - 86400
 
     def _holiday(self, day: dt.date) -> bool:
         return self.country is not None and day in public_holidays(self.country, day.year)

@@ -108,29 +108,11 @@ def customer_report(terms: Terms, period: str, view: SlaView, now: float) -> Cus
         p: PriorityStats(p, terms.targets[p][0], terms.targets[p][1]) for p in PRIORITIES
     }
     responses: list[tuple[float, str, float]] = []
-    seconds = clock.seconds
-    for priority, created, first, resolved in view.tickets(terms.customer, start, end):
-        s = stats[priority]
-        s.tickets += 1
-        respond_by = s.response_target_minutes * 60
-        resolve_by = s.resolution_target_hours * 3600
-        took = seconds(created, first if first is not None else until) / 60
-        s.response_minutes.append(took)
-        if first is None and took * 60 <= respond_by:
-            s.response_open += 1
-        elif took * 60 <= respond_by:
-            s.response_met += 1
-        else:
-            s.response_breached += 1
-        responses.append((created, priority, took))
-        took = seconds(created, resolved if resolved is not None else until) / 60
-        s.resolution_minutes.append(took)
-        if resolved is None and took * 60 <= resolve_by:
-            s.resolution_open += 1
-        elif took * 60 <= resolve_by:
-            s.resolution_met += 1
-        else:
-            s.resolution_breached += 1
+    rows = view.tickets(terms.customer, start, end)
+    if clock.around_the_clock:
+        _measure_wall(rows, stats, responses, until)
+    else:
+        _measure(rows, stats, responses, until, clock)
     outages = downtime(terms, view, start, end, zone)
     down = sum(b - a for a, b in outages)
     total = end - start
@@ -142,6 +124,71 @@ def customer_report(terms: Terms, period: str, view: SlaView, now: float) -> Cus
     return CustomerReport(
         terms, period, start, end, priorities, availability, down / 60, credit, responses, outages
     )
+
+
+def _measure(
+    rows: list[tuple[str, float, float | None, float | None]],
+    stats: dict[str, PriorityStats],
+    responses: list[tuple[float, str, float]],
+    until: float,
+    clock: Clock,
+) -> None:
+    seconds = clock.seconds
+    for priority, created, first, resolved in rows:
+        took = seconds(created, first if first is not None else until)
+        done = seconds(created, resolved if resolved is not None else until)
+        _count(stats[priority], created, first, resolved, took, done, responses)
+
+
+def _measure_wall(
+    rows: list[tuple[str, float, float | None, float | None]],
+    stats: dict[str, PriorityStats],
+    responses: list[tuple[float, str, float]],
+    until: float,
+) -> None:
+    for priority, created, first, resolved in rows:
+        took = (first if first is not None else until) - created
+        done = (resolved if resolved is not None else until) - created
+        _count(
+            stats[priority],
+            created,
+            first,
+            resolved,
+            took if took > 0 else 0.0,
+            done if done > 0 else 0.0,
+            responses,
+        )
+
+
+def _count(
+    s: PriorityStats,
+    created: float,
+    first: float | None,
+    resolved: float | None,
+    took: float,
+    done: float,
+    responses: list[tuple[float, str, float]],
+) -> None:
+    """Tally one ticket: ``took`` and ``done`` are support seconds to answer and resolve."""
+    s.tickets += 1
+    minutes = took / 60
+    s.response_minutes.append(minutes)
+    responses.append((created, s.priority, minutes))
+    if took <= s.response_target_minutes * 60:
+        if first is None:
+            s.response_open += 1
+        else:
+            s.response_met += 1
+    else:
+        s.response_breached += 1
+    s.resolution_minutes.append(done / 60)
+    if done <= s.resolution_target_hours * 3600:
+        if resolved is None:
+            s.resolution_open += 1
+        else:
+            s.resolution_met += 1
+    else:
+        s.resolution_breached += 1
 
 
 def downtime(
