@@ -294,8 +294,11 @@ class Service:
 
         parse_period(period)
         chosen = select(self.sla_customers(), customers, everyone)
-        with StateStore(self.workspace.state_path) as store:
+        store = StateStore(self.workspace.state_path)  # opened only to record a credit
+        try:
             reports = sla_report(chosen, period, store, store)
+        finally:
+            store.close()
         return ranked(reports) if everyone else reports
 
     def targets(self, customers: Iterable[str]) -> Path | None:

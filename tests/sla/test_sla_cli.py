@@ -153,3 +153,11 @@ def test_report_usage_errors(tmp_path: Path) -> None:
     unknown = cli(ws, "sla", "report", "initech", "--period", "2026-10")
     assert unknown.returncode == 2
     assert "no spec for initech" in unknown.stderr
+
+
+def test_a_report_without_a_state_writes_none(tmp_path: Path) -> None:
+    ws = make_workspace(tmp_path)
+    result = cli(ws, "sla", "report", "acme-corp", "--period", "2026-10", "-f", "json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["customers"][0]["priorities"][0]["tickets"] == 0
+    assert not (ws / ".asp").exists()
