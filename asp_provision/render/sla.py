@@ -113,6 +113,40 @@ def _fmt(minutes: float | None) -> str:
     return f"{minutes / 60:.1f} h"
 
 
+_GROUPS = ("", "", "response", "", "", "", "", "", "resolution", "", "", "", "", "")
+_NAMES = ("priority", "tickets", *(("target", "met", "late", "open", "median", "p90") * 2))
+
+
+def _table(priorities: list[PriorityStats], out: TextIO) -> None:
+    rows = [list(_GROUPS), list(_NAMES)]
+    for p in priorities:
+        rows.append(
+            [
+                p.priority,
+                str(p.tickets),
+                f"{p.response_target_minutes} min",
+                str(p.response_met),
+                str(p.response_breached),
+                str(p.response_open),
+                _fmt(percentile(p.response_minutes, 0.5)),
+                _fmt(percentile(p.response_minutes, 0.9)),
+                f"{p.resolution_target_hours} h",
+                str(p.resolution_met),
+                str(p.resolution_breached),
+                str(p.resolution_open),
+                _fmt(percentile(p.resolution_minutes, 0.5)),
+                _fmt(percentile(p.resolution_minutes, 0.9)),
+            ]
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        cells = [
+            cell.ljust(widths[i]) if i == 0 or row is rows[0] else cell.rjust(widths[i])
+            for i, cell in enumerate(row)
+        ]
+        out.write(("  " + "  ".join(cells[:8]) + "   " + "  ".join(cells[8:])).rstrip() + "\n")
+
+
 def report_text(reports: list[CustomerReport], out: TextIO, ranked: bool) -> None:
     """Plain text, one block per customer (most breaches first with --all)."""
     if not reports:
@@ -125,22 +159,7 @@ def report_text(reports: list[CustomerReport], out: TextIO, ranked: bool) -> Non
             f"{rank}{t.customer}  {t.name}  ({t.tier}, {t.support_hours} support, "
             f"{t.timezone})  {r.period}: {r.breaches} breaches\n"
         )
-        out.write(
-            "  priority  tickets  response met/breached/open  median    p90       "
-            "resolution met/breached/open  median    p90\n"
-        )
-        for p in r.priorities:
-            out.write(
-                f"  {p.priority:<8}  {p.tickets:>7}  "
-                f"{p.response_met:>4}/{p.response_breached}/{p.response_open:<10} "
-                f"{'≤' + str(p.response_target_minutes) + ' min':<12}"
-                f"{_fmt(percentile(p.response_minutes, 0.5)):<10}"
-                f"{_fmt(percentile(p.response_minutes, 0.9)):<10}"
-                f"{p.resolution_met:>4}/{p.resolution_breached}/{p.resolution_open:<10} "
-                f"{'≤' + str(p.resolution_target_hours) + ' h':<10}"
-                f"{_fmt(percentile(p.resolution_minutes, 0.5)):<10}"
-                f"{_fmt(percentile(p.resolution_minutes, 0.9))}\n"
-            )
+        _table(r.priorities, out)
         mark = "met" if r.availability_pct >= t.availability_pct else "BREACHED"
         out.write(
             f"  availability {r.availability_pct:f} % (promise {t.availability_pct:f} %): {mark}; "
