@@ -33,6 +33,8 @@ if TYPE_CHECKING:
     from asp_provision.scaffold.new import NewSpec
     from asp_provision.scaffold.templates import Templates
     from asp_provision.scaffold.workspace import InitResult
+    from asp_provision.sla.report import CustomerReport
+    from asp_provision.sla.workflow import Customers, Imported
     from asp_provision.spec.catalog import Catalog
     from asp_provision.state.locks import Lock
     from asp_provision.state.store import Snapshot, StateReader
@@ -310,6 +312,45 @@ class Service:
 
         path = find_spec(customer, self.workspace.specs_dir)
         return service_definition(path, self.catalog, self.templates(), fmt)
+
+    def sla_customers(self) -> Customers:
+        """The workspace's customers and their service-level terms, from their specs."""
+        from asp_provision.sla.workflow import load_customers
+
+        return load_customers(self.spec_paths([]), self.catalog, self.catalog_path)
+
+    def import_tickets(self, path: Path, fmt: str) -> Imported:
+        """Import support tickets (all or nothing), keyed by id."""
+        from asp_provision.sla.workflow import import_tickets
+        from asp_provision.state.store import StateStore
+
+        customers = self.sla_customers()
+        with StateStore(self.workspace.state_path) as store:
+            return import_tickets(store, path, fmt, customers)
+
+    def import_outages(self, path: Path) -> Imported:
+        """Import outages (all or nothing), keyed by customer and start."""
+        from asp_provision.sla.workflow import import_outages
+        from asp_provision.state.store import StateStore
+
+        customers = self.sla_customers()
+        with StateStore(self.workspace.state_path) as store:
+            return import_outages(store, path, customers)
+
+    def sla_report(self, customers: list[str], everyone: bool, period: str) -> list[CustomerReport]:
+        """Each customer's month; credits of an ended month are recorded once."""
+        from asp_provision.sla.report import parse_period
+        from asp_provision.sla.workflow import ranked, select, sla_report
+        from asp_provision.state.store import StateStore
+
+        parse_period(period)
+        chosen = select(self.sla_customers(), customers, everyone)
+        store = StateStore(self.workspace.state_path)  # opened only to record a credit
+        try:
+            reports = sla_report(chosen, period, store, store)
+        finally:
+            store.close()
+        return ranked(reports) if everyone else reports
 
     def targets(self, customers: Iterable[str]) -> Path | None:
         """The inventory ``customers`` run through, once each is a host of it.

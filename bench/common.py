@@ -50,6 +50,12 @@ def spec_data(index: int, users: int = 20) -> dict[str, Any]:
         "customer_cidrs": [f"10.{index % 250}.0.0/16"],
     }
     spec["network"]["allow_from"] = [f"10.{index % 250}.0.0/16", "198.51.100.7/32"]
+    if tier == "platinum":
+        spec["support"]["primary_engineer"] = {
+            "name": f"Engineer {index}",
+            "email": f"engineer@{name}.example",
+            "phone": "+46 70 555 01 32",
+        }
     spec["billing"]["account_id"] = f"ACC-{index:05d}"
     spec["billing"]["seats"] = 60 + index % 40
     spec["users"] = [

@@ -120,6 +120,32 @@ def new(
     cycle: Annotated[
         str | None, typer.Option("--cycle", help="monthly or annual (default: monthly).")
     ] = None,
+    timezone: Annotated[
+        str | None,
+        typer.Option("--timezone", help="The customer's IANA time zone (default: UTC)."),
+    ] = None,
+    holidays: Annotated[
+        str | None,
+        typer.Option(
+            "--holidays", metavar="CC", help="Public-holiday country (default: the provider's)."
+        ),
+    ] = None,
+    service_manager: Annotated[
+        str | None,
+        typer.Option(
+            "--service-manager",
+            metavar="NAME:EMAIL:PHONE",
+            help="The service manager (gold and platinum).",
+        ),
+    ] = None,
+    primary_engineer: Annotated[
+        str | None,
+        typer.Option(
+            "--primary-engineer",
+            metavar="NAME:EMAIL:PHONE",
+            help="The primary engineer (platinum).",
+        ),
+    ] = None,
     from_csv: Annotated[
         Path | None,
         typer.Option("--from-csv", metavar="DEALS.csv", help="One spec per row of a CSV file."),
@@ -155,6 +181,10 @@ def new(
         "admin": admin,
         "currency": currency,
         "cycle": cycle,
+        "timezone": timezone,
+        "holidays": holidays,
+        "service-manager": service_manager,
+        "primary-engineer": primary_engineer,
     }
     service = _service(catalog)
     if from_csv is None:

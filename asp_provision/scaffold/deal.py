@@ -85,6 +85,20 @@ OPTIONS: tuple[DealOption, ...] = (
     ),
     DealOption("currency", "Billing currency, ISO 4217 (default: USD)."),
     DealOption("cycle", "Billing cycle: monthly or annual (default: monthly)."),
+    DealOption("timezone", "The customer's IANA time zone, e.g. Europe/Stockholm (default: UTC)."),
+    DealOption(
+        "holidays",
+        "Country whose public holidays the support calendar skips, ISO 3166 "
+        "(default: the provider's).",
+    ),
+    DealOption(
+        "service-manager",
+        "The customer's service manager, NAME:EMAIL:PHONE (needed for gold and platinum).",
+    ),
+    DealOption(
+        "primary-engineer",
+        "The customer's primary engineer, NAME:EMAIL:PHONE (needed for platinum).",
+    ),
 )
 """Every option of a deal, in the order they are asked for and reported."""
 
@@ -128,6 +142,15 @@ class Admin:
 
 
 @dataclass(frozen=True, slots=True)
+class Contact:
+    """A person named by the deal: a service manager or a primary engineer."""
+
+    name: str
+    email: str
+    phone: str
+
+
+@dataclass(frozen=True, slots=True)
 class Deal:
     """A deal read from its values, ready to render; the spec's own checks come after."""
 
@@ -150,6 +173,10 @@ class Deal:
     admins: tuple[Admin, ...]
     currency: str
     cycle: str
+    timezone: str = "UTC"
+    holidays: str = ""
+    service_manager: Contact | None = None
+    primary_engineer: Contact | None = None
 
     @property
     def account_id(self) -> str:
@@ -207,6 +234,10 @@ def missing(values: Values, catalog: Catalog) -> list[DealOption]:
         out.append(BY_NAME["allow-from"])
     if text(values, "connection") in ("mpls", "direct") and not text(values, "provider"):
         out.append(BY_NAME["provider"])
+    for role in tier.named_contacts if tier is not None else ():
+        option = role.replace("_", "-")
+        if not text(values, option):
+            out.append(BY_NAME[option])
     return out
 
 
@@ -238,6 +269,9 @@ def _why_required(option: DealOption, values: Values, catalog: Catalog) -> str:
         )
     if option.name == "provider":
         return f"required for a {text(values, 'connection')} connection: the local provider's name"
+    if option.name in ("service-manager", "primary-engineer"):
+        who = option.name.replace("-", " ")
+        return f"required for the {text(values, 'tier')} tier: the {who} as NAME:EMAIL:PHONE"
     options = choices(option.name, values, catalog)
     return "required" + (f"; one of {', '.join(options)}" if options else "")
 
@@ -348,6 +382,22 @@ class _Reader:
             found.append(Admin(username, email))
         return tuple(found)
 
+    def contact(self, option: str) -> Contact | None:
+        item = text(self.values, option)
+        if item is None:
+            return None
+        parts = item.rsplit(":", 2)
+        if len(parts) != 3 or not all(p.strip() for p in parts):
+            self.fail(
+                option,
+                f"'{item}' is not NAME:EMAIL:PHONE, e.g. "
+                "'Maria Lind:maria@asp.example:+46 8 555 010 21'",
+            )
+            return None
+        name, email, phone = (p.strip() for p in parts)
+        self.formats += [(option, "name", name), (option, "email", email)]
+        return Contact(name, email, phone)
+
     def networks(self) -> tuple[str, ...]:
         found = texts(self.values, "allow-from")
         self.formats += [("allow-from", "cidr", cidr) for cidr in found]
@@ -388,6 +438,10 @@ def read_deal(values: Values, catalog: Catalog) -> Deal:
         "currency", sorted(catalog.currencies), "currency", DEFAULT_CURRENCY, "the catalog"
     )
     cycle = r.one_of("cycle", CYCLES, "billing cycle", CYCLES[0])
+    timezone = text(values, "timezone") or "UTC"
+    holidays = (text(values, "holidays") or catalog.provider.country).upper()
+    service_manager = r.contact("service-manager")
+    primary_engineer = r.contact("primary-engineer")
     if r.problems or start_date is None:
         r.check_formats()
         order = {option: i for i, option in enumerate(OPTION_NAMES)}
@@ -413,6 +467,10 @@ def read_deal(values: Values, catalog: Catalog) -> Deal:
         admins=admins,
         currency=currency,
         cycle=cycle,
+        timezone=timezone,
+        holidays=holidays,
+        service_manager=service_manager,
+        primary_engineer=primary_engineer,
     )
 
 

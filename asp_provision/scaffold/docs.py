@@ -7,6 +7,7 @@ effective spec): the spec's negotiated terms, the tier's where the spec leaves t
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Any
 
@@ -45,11 +46,16 @@ def service_definition(path: Path, catalog: Catalog, templates: Templates, fmt: 
     formats: dict[str, DocumentFormat] = {"md": "md", "html": "html"}
     if fmt not in formats:
         raise UsageError(f"unknown document format {fmt!r}; use md or html")
-    result = check_file(path, catalog)
+    result = check_file(path, catalog, digest=True)
     if result.subscription is None:
         report = FileReport(result.path, result.customer, tuple(result.diagnostics))
         raise SpecsInvalid(ValidationReport((report,)))
-    return templates.document(formats[fmt], document_context(result.subscription, catalog))
+    context = document_context(result.subscription, catalog)
+    context["document"] = {
+        "date": dt.date.today().isoformat(),
+        "version": (result.content_hash or "")[:12],
+    }
+    return templates.document(formats[fmt], context)
 
 
 def document_context(sub: Subscription, catalog: Catalog) -> dict[str, Any]:
@@ -86,6 +92,7 @@ def document_context(sub: Subscription, catalog: Catalog) -> dict[str, Any]:
             "included": list(tier.support.included),
             "excluded": list(tier.support.excluded),
         },
+        **support_model(sub, catalog),
         "servers": {
             "tenancy": s.servers.tenancy,
             "pools": pools,
@@ -136,5 +143,66 @@ def document_context(sub: Subscription, catalog: Catalog) -> dict[str, Any]:
             "data_conversion": onboarding.data_conversion.model_dump()
             if onboarding and onboarding.data_conversion
             else None,
+        },
+    }
+
+
+def support_model(sub: Subscription, catalog: Catalog) -> dict[str, Any]:
+    """Who to call and how, when, the targets by priority, escalation and credits."""
+    from asp_provision.sla.terms import terms
+
+    t = terms(sub, catalog)
+    tier = catalog.tiers[sub.spec.tier]
+    support = sub.spec.support
+    provider = catalog.provider
+
+    def person(p: Any) -> dict[str, str] | None:
+        return None if p is None else {"name": p.name, "email": p.email, "phone": p.phone}
+
+    schedule = tier.credits
+    return {
+        "provider": {
+            "name": provider.name,
+            "address": list(provider.address),
+            "country": provider.country,
+            "phone": provider.support.phone,
+            "email": provider.support.email,
+            "portal": provider.support.portal,
+        },
+        "hours": {
+            "support_hours": t.support_hours,
+            "business_hours": t.business_hours,
+            "timezone": t.timezone,
+            "holidays": t.holidays,
+            "maintenance_window": t.maintenance_window,
+        },
+        "contacts": {
+            "service_manager": person(support.service_manager if support else None),
+            "primary_engineer": person(support.primary_engineer if support else None),
+        },
+        "escalation": [
+            {"level": e.level, "contact": e.contact, "after_minutes": e.after_minutes}
+            for e in (support.escalation if support else [])
+        ],
+        "targets": [
+            {"priority": p, "response_minutes": r, "resolution_hours": h}
+            for p, (r, h) in t.targets.items()
+        ],
+        "credits": {
+            "availability": [
+                {
+                    "below_pct": f"{t.availability_pct - step.points_below:f}",
+                    "pct": f"{step.pct:f}",
+                }
+                for step in schedule.availability
+            ],
+            "tickets": None
+            if schedule.tickets is None
+            else {
+                "priorities": list(schedule.tickets.priorities),
+                "met_below_pct": f"{schedule.tickets.met_below_pct:f}",
+                "pct": f"{schedule.tickets.pct:f}",
+            },
+            "cap_pct": f"{schedule.cap_pct:f}",
         },
     }

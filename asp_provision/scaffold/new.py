@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from asp_provision.scaffold import sizing
-from asp_provision.scaffold.deal import Deal, DealInvalid, Problem
+from asp_provision.scaffold.deal import Contact, Deal, DealInvalid, Problem
 from asp_provision.scaffold.files import write_text
 from asp_provision.scaffold.templates import Templates
 from asp_provision.spec.catalog import Catalog
@@ -48,6 +48,10 @@ _FIELD_OPTIONS: dict[Path_, str] = {
     ("spec", "billing", "cycle"): "cycle",
     ("spec", "reporting", "recipients"): "contact-email",
     ("spec", "onboarding", "go_live"): "go-live",
+    ("spec", "support", "timezone"): "timezone",
+    ("spec", "support", "holidays"): "holidays",
+    ("spec", "support", "service_manager"): "service-manager",
+    ("spec", "support", "primary_engineer"): "primary-engineer",
 }
 """Where each option lands in a spec; below these, a problem is the option's."""
 
@@ -142,6 +146,12 @@ def tier_level(catalog: Catalog, name: str) -> str:
     return "top" if rank == len(names) - 1 else "middle"
 
 
+def _contact(contact: Contact | None) -> dict[str, str] | None:
+    if contact is None:
+        return None
+    return {"name": contact.name, "email": contact.email, "phone": contact.phone}
+
+
 def spec_context(deal: Deal, catalog: Catalog) -> dict[str, Any]:
     """The data ``spec.yaml.j2`` is rendered from: the deal, its tier and application."""
     tier = catalog.tiers[deal.tier]
@@ -171,6 +181,10 @@ def spec_context(deal: Deal, catalog: Catalog) -> dict[str, Any]:
             "account_id": deal.account_id,
             "currency": deal.currency,
             "cycle": deal.cycle,
+            "timezone": deal.timezone,
+            "holidays": deal.holidays,
+            "service_manager": _contact(deal.service_manager),
+            "primary_engineer": _contact(deal.primary_engineer),
         },
         "tier": {
             "name": deal.tier,

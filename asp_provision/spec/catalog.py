@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import math
+from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from asp_provision.errors import CatalogError
 from asp_provision.spec.diagnostics import field_name
@@ -53,6 +54,93 @@ class DefaultPasswordPolicy(_Model):
     max_age_days: int
 
 
+Priority = Literal["P1", "P2", "P3", "P4"]
+PRIORITIES: tuple[Priority, ...] = ("P1", "P2", "P3", "P4")
+"""Ticket priorities, from the most to the least urgent."""
+
+
+class PriorityTarget(_Model):
+    """How soon a ticket of one priority is answered and resolved."""
+
+    response_minutes: Annotated[int, Field(gt=0)]
+    resolution_hours: Annotated[int, Field(gt=0)]
+
+
+class AvailabilityCredit(_Model):
+    """A credit owed when availability falls more than ``points_below`` under the promise."""
+
+    points_below: Annotated[Decimal, Field(ge=0)]
+    pct: Annotated[Decimal, Field(gt=0, le=100)]
+
+
+class TicketCredit(_Model):
+    """A credit owed when too few tickets of some priorities meet their targets."""
+
+    priorities: list[Priority] = Field(default_factory=lambda: list(PRIORITIES[:2]))
+    met_below_pct: Annotated[Decimal, Field(gt=0, le=100)] = Decimal(95)
+    pct: Annotated[Decimal, Field(gt=0, le=100)] = Decimal(5)
+
+
+def _default_availability_credits() -> list[AvailabilityCredit]:
+    return [
+        AvailabilityCredit(points_below=Decimal(0), pct=Decimal(10)),
+        AvailabilityCredit(points_below=Decimal("0.5"), pct=Decimal(25)),
+        AvailabilityCredit(points_below=Decimal(1), pct=Decimal(50)),
+    ]
+
+
+class CreditSchedule(_Model):
+    """Service credits, in percent of the month's charge.
+
+    Availability under the promise owes the largest step it falls past (strictly under
+    promise - points_below); tickets add theirs; the sum is capped at ``cap_pct``.
+    """
+
+    availability: list[AvailabilityCredit] = Field(default_factory=_default_availability_credits)
+    tickets: TicketCredit | None = Field(default_factory=TicketCredit)
+    cap_pct: Annotated[Decimal, Field(ge=0, le=100)] = Decimal(50)
+
+
+DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+def weekly_hours(text: str) -> tuple[frozenset[int], int, int]:
+    """``Mon-Fri 08:00-18:00`` as (weekdays 0=Monday, start minute, end minute of the day)."""
+    days, _, times = text.strip().partition(" ")
+    first, _, last = days.partition("-")
+    start, _, end = times.partition("-")
+    try:
+        a, b = DAYS.index(first), DAYS.index(last or first)
+        begin, finish = _minute_of_day(start), _minute_of_day(end)
+    except ValueError:
+        raise ValueError(
+            f"'{text}' is not weekly hours such as 'Mon-Fri 08:00-18:00' or 'Sun 02:00-06:00'"
+        ) from None
+    if finish <= begin:
+        raise ValueError(f"'{text}': the hours must end after they start, on the same day")
+    weekdays = range(a, b + 1) if a <= b else [*range(a, 7), *range(0, b + 1)]
+    return frozenset(weekdays), begin, finish
+
+
+def _minute_of_day(text: str) -> int:
+    hours, _, minutes = text.partition(":")
+    if len(hours) != 2 or len(minutes) != 2 or not (hours + minutes).isdigit():
+        raise ValueError(text)
+    value = int(hours) * 60 + int(minutes)
+    if int(minutes) > 59 or value > 24 * 60:
+        raise ValueError(text)
+    return value
+
+
+def _weekly(text: str) -> str:
+    weekly_hours(text)
+    return text
+
+
+WeeklyHours = Annotated[str, AfterValidator(_weekly)]
+"""Hours in a week, in the customer's time zone: ``Mon-Fri 08:00-18:00``, ``Sun 02:00-06:00``."""
+
+
 class Tier(_Model):
     """A support tier and its promises."""
 
@@ -68,6 +156,49 @@ class Tier(_Model):
     password_policy: DefaultPasswordPolicy
     backup_retention_days: Annotated[int, Field(ge=1)] = 30
     session_timeout_minutes: Annotated[int, Field(ge=1, le=1440)] = 30
+    priorities: dict[Priority, PriorityTarget] = Field(
+        default_factory=dict,
+        description="Targets by priority; P1's are the tier's response and resolution; "
+        "a priority left out is 2, 4 or 8 times P1's.",
+    )
+    business_hours: WeeklyHours = Field(
+        default="Mon-Fri 08:00-18:00",
+        description="Support hours of a business-hours SLA, in the customer's time zone.",
+    )
+    maintenance_window: WeeklyHours = Field(
+        default="Sun 02:00-06:00",
+        description="When planned work may take the service down without counting against "
+        "availability, in the customer's time zone.",
+    )
+    credits: CreditSchedule = Field(default_factory=CreditSchedule)
+    named_contacts: list[Literal["service_manager", "primary_engineer"]] = Field(
+        default_factory=list,
+        description="The people a spec of this tier must name in spec.support.",
+    )
+
+    @model_validator(mode="after")
+    def _p1_is_the_promise(self) -> Tier:
+        p1 = self.priorities.get("P1")
+        if p1 is not None and (
+            p1.response_minutes != self.response_minutes
+            or p1.resolution_hours != self.resolution_hours
+        ):
+            raise ValueError(
+                "priorities.P1 must be the tier's response_minutes and resolution_hours "
+                f"({self.response_minutes} minutes, {self.resolution_hours} hours)"
+            )
+        return self
+
+    def targets(self) -> dict[str, PriorityTarget]:
+        """Every priority's targets: as listed, else 2, 4 or 8 times P1's."""
+        out: dict[str, PriorityTarget] = {}
+        for factor, name in zip((1, 2, 4, 8), PRIORITIES, strict=True):
+            given = self.priorities.get(name)
+            out[name] = given or PriorityTarget(
+                response_minutes=self.response_minutes * factor,
+                resolution_hours=self.resolution_hours * factor,
+            )
+        return out
 
 
 class Sizing(_Model):

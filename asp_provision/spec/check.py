@@ -21,6 +21,7 @@ from asp_provision.spec.models import (
     SECTIONS,
     Metadata,
     Subscription,
+    Support,
     User,
     secret_paths,
 )
@@ -35,6 +36,8 @@ _PATTERNS = {
     "starting with a letter",
     "account_id": "letters, digits, '.', '_' or '-' (at most 40)",
     "currency": "a three-letter ISO 4217 code such as USD",
+    "holidays": "a two-letter ISO 3166 country code such as SE or US",
+    "phone": "a telephone number such as +46 8 555 010 00",
 }
 
 
@@ -100,6 +103,8 @@ def check_document(doc: Document, catalog: Catalog) -> CheckedSpec:
             security=s.security,
             users=s.users,
             billing=s.billing,
+            support=s.support,
+            support_given=True,
         )
     rules.check(parts, catalog, report)
     _check_file_name(doc, result.customer)
@@ -133,6 +138,10 @@ def _partial(data: dict[str, Any], failed: set[Path_]) -> rules.Parts:
         if name in wanted and name in spec and ("spec", name) not in failed:
             with suppress(ValidationError):
                 found[name] = model.model_validate(spec[name])
+    if "support" in spec and ("spec", "support") not in failed:
+        with suppress(ValidationError):
+            found["support"] = Support.model_validate(spec["support"])
+    found["support_given"] = "support" not in spec or "support" in found
     if "users" in spec and ("spec", "users") not in failed:
         with suppress(ValidationError):
             found["users"] = TypeAdapter(list[User]).validate_python(spec["users"])

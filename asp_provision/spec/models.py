@@ -316,6 +316,52 @@ class Onboarding(Model):
     training: Training | None = None
 
 
+def _timezone(value: str) -> str:
+    from asp_provision.spec.calendars import check_timezone
+
+    return check_timezone(value)
+
+
+Phone = Annotated[
+    str,
+    StringConstraints(pattern=r"^\+?[0-9][0-9 ()./-]{4,30}$"),
+    Field(description="A telephone number, international form preferred: +46 8 555 010 00"),
+]
+TimeZone = Annotated[
+    str, AfterValidator(_timezone), Field(description="An IANA time zone: Europe/Stockholm.")
+]
+
+
+class Person(Model):
+    """A named person and how to reach them."""
+
+    name: Name
+    email: Email
+    phone: Phone
+
+
+class Escalation(Model):
+    """One level of the escalation matrix: who takes over after how long."""
+
+    level: Annotated[int, Field(ge=1, le=10)]
+    contact: Name = Field(description="Who is called at this level: a name or a role.")
+    after_minutes: Annotated[int, Field(ge=0, le=10_080)] = Field(
+        description="Minutes after the ticket was opened."
+    )
+
+
+class Support(Model):
+    """The customer's support arrangements: clock, calendar and named people."""
+
+    timezone: TimeZone = Field(description="The customer's time zone; business hours are in it.")
+    holidays: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")] = Field(
+        description="ISO 3166 country code whose public holidays are not business days."
+    )
+    service_manager: Person | None = None
+    primary_engineer: Person | None = None
+    escalation: list[Escalation] = Field(default_factory=list)
+
+
 class SubscriptionSpec(Model):
     """What the customer bought."""
 
@@ -330,6 +376,11 @@ class SubscriptionSpec(Model):
     billing: Billing
     reporting: Reporting
     onboarding: Onboarding | None = None
+    support: Support | None = Field(
+        default=None,
+        description="Time zone, holiday calendar and named contacts; the catalog's tier says "
+        "whom it must name (a service manager for gold and platinum by default).",
+    )
 
 
 class Subscription(Model):

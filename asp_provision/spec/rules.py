@@ -24,6 +24,7 @@ from asp_provision.spec.models import (
     Security,
     Servers,
     Sla,
+    Support,
     User,
     secret_paths,
 )
@@ -48,6 +49,8 @@ class Parts:
     security: Security | None = None
     users: list[User] | None = None
     billing: Billing | None = None
+    support: Support | None = None
+    support_given: bool = False  # support was read (or left out), not broken
 
 
 def did_you_mean(word: str, choices: list[str]) -> str:
@@ -63,6 +66,7 @@ def check(parts: Parts, catalog: Catalog, report: Report) -> None:
         _check_sla(parts, tier, catalog, report)
         check_below_tier(parts, tier, report)
         _check_tenancy(parts, tier, report)
+        _check_support(parts, tier, report)
     _check_application(parts, catalog, report)
     _check_network(parts, tier, report)
     _check_security(parts, report)
@@ -157,6 +161,67 @@ def _check_sla(parts: Parts, tier: Tier, catalog: Catalog, report: Report) -> No
                 + _cheapest(catalog, lambda t, c=channel: c in t.channels),  # type: ignore[misc]
                 "error",
             )
+
+
+_CONTACTS = {"service_manager": "a service manager", "primary_engineer": "a primary engineer"}
+
+
+def _check_support(parts: Parts, tier: Tier, report: Report) -> None:
+    if not parts.support_given:
+        return  # its own errors are reported already
+    support = parts.support
+    for role in tier.named_contacts:
+        if support is None:
+            report(
+                ("spec",),
+                "support-contact-missing",
+                f"the {parts.tier} tier needs spec.support with {_CONTACTS[role]} "
+                f"(spec.support.{role}: name, email, phone), the time zone and holidays",
+                "error",
+            )
+            return
+        if getattr(support, role) is None:
+            report(
+                ("spec", "support"),
+                "support-contact-missing",
+                f"the {parts.tier} tier needs {_CONTACTS[role]}: add spec.support.{role} "
+                "with name, email and phone",
+                "error",
+            )
+    if support is None:
+        return
+    from asp_provision.spec.calendars import holiday_countries
+
+    if support.holidays not in holiday_countries():
+        report(
+            ("spec", "support", "holidays"),
+            "unknown-holiday-country",
+            f"no public holidays are known for the country '{support.holidays}'; "
+            "give an ISO 3166 code such as SE, DE or US",
+            "error",
+        )
+    seen: dict[int, int] = {}
+    previous = -1
+    for index, step in enumerate(support.escalation):
+        path = ("spec", "support", "escalation", index)
+        if step.level in seen:
+            report(
+                (*path, "level"),
+                "duplicate-escalation-level",
+                f"level {step.level} is given already by "
+                f"spec.support.escalation[{seen[step.level]}]",
+                "error",
+            )
+        seen.setdefault(step.level, index)
+        if step.after_minutes < previous:
+            report(
+                (*path, "after_minutes"),
+                "escalation-order",
+                f"escalation levels go up in time: {step.after_minutes} minutes comes before "
+                f"the previous level's {previous}",
+                "error",
+            )
+        previous = max(previous, step.after_minutes)
 
 
 def _check_tenancy(parts: Parts, tier: Tier, report: Report) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from asp_provision.errors import StateError
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 _V1 = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -69,7 +69,40 @@ ALTER TABLE runs ADD COLUMN pid INTEGER;
 ALTER TABLE runs ADD COLUMN host TEXT;
 """
 
-MIGRATIONS: dict[int, str] = {1: _V1, 2: _V2, 3: _V3, 4: _RUN_PROCESS}
+# version 5: support tickets and outages, imported for the service-level report, and the
+# service credits it owes (read by invoices): one per customer and month, recorded once.
+# Instants are POSIX timestamps (UTC seconds); pct is a decimal percent, as text.
+_SLA = """
+CREATE TABLE tickets (
+    id TEXT PRIMARY KEY,
+    customer TEXT NOT NULL,
+    priority TEXT NOT NULL CHECK (priority IN ('P1', 'P2', 'P3', 'P4')),
+    channel TEXT,
+    created REAL NOT NULL,
+    first_response REAL,
+    resolved REAL,
+    imported_at REAL NOT NULL
+);
+CREATE INDEX tickets_customer_created ON tickets (customer, created);
+CREATE TABLE outages (
+    customer TEXT NOT NULL,
+    start REAL NOT NULL,
+    end REAL NOT NULL,
+    planned INTEGER NOT NULL CHECK (planned IN (0, 1)),
+    imported_at REAL NOT NULL,
+    PRIMARY KEY (customer, start)
+);
+CREATE TABLE sla_credits (
+    customer TEXT NOT NULL,
+    period TEXT NOT NULL,
+    pct TEXT NOT NULL,
+    reasons TEXT NOT NULL,
+    recorded_at REAL NOT NULL,
+    PRIMARY KEY (customer, period)
+);
+"""
+
+MIGRATIONS: dict[int, str] = {1: _V1, 2: _V2, 3: _V3, 4: _RUN_PROCESS, 5: _SLA}
 """The script that brings a database from version N-1 to N."""
 
 

@@ -201,12 +201,27 @@ def _check_artifacts(site: Site) -> None:
     # reporting
     alerts = site.path(globex, "monitoring/prometheus/alerts.yml").read_text()
     assert "* 100 < 99.95" in alerts and "> 300" in alerts
+    assert "asp_ticket_oldest_unresolved_seconds" in alerts and "> 3600" in alerts
+    _promtool_check(site.path(globex, "monitoring/prometheus/alerts.yml"))
     targets = site.json(acme, "monitoring/prometheus/targets.json")
     assert all(
         group["labels"]["customer"] == acme and group["labels"]["tier"] == "gold"
         for group in targets
     )
     assert site.json(acme, "reporting/schedule.json")["schedule"] == "weekly"
+
+
+def _promtool_check(rules: Path) -> None:
+    """promtool's own check of the rule file, where Prometheus is installed."""
+    promtool = shutil.which("promtool")
+    if promtool is None:
+        print("promtool is not installed (apt-get install -y prometheus): rules not checked by it")
+        return
+    proc = subprocess.run(
+        [promtool, "check", "rules", str(rules)], capture_output=True, text=True, check=False
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "SUCCESS: 4 rules found" in proc.stdout
 
 
 @pytest.mark.parametrize("strategy", ["linear", "mitogen"])

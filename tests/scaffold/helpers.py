@@ -42,7 +42,10 @@ def deal_values(**changes: Any) -> dict[str, Any]:
         "start-date": "2026-12-01",
         "go-live": "2026-12-15",
         "admin": ["jdoe:jdoe@acme.example"],
+        "service-manager": "Maria Lind:maria.lind@asp.example:+46 8 555 010 21",
     }
+    if changes.get("tier") == "platinum":
+        values["primary-engineer"] = "Sara Holm:sara.holm@asp.example:+46 70 555 01 32"
     for key, value in changes.items():
         option = key.replace("_", "-")
         if value is None:
@@ -87,6 +90,14 @@ def csv_row(index: int, **changes: str) -> dict[str, str]:
         "admin": f"admin:admin@{customer}.example",
         "currency": "",
         "cycle": "",
+        "timezone": "Europe/Stockholm",
+        "holidays": "SE",
+        "service-manager": f"Manager {index}:manager@{customer}.example:+46 8 555 {index:04d}"
+        if tier != "silver"
+        else "",
+        "primary-engineer": f"Engineer {index}:engineer@{customer}.example:+46 70 555 {index:04d}"
+        if tier == "platinum"
+        else "",
     }
     row.update(changes)
     return row

@@ -50,6 +50,12 @@ DEAL = [
     "jdoe:jdoe@acme.example",
     "--admin",
     "bsmith:bsmith@acme.example",
+    "--timezone",
+    "America/New_York",
+    "--holidays",
+    "US",
+    "--service-manager",
+    "Maria Lind:maria.lind@asp.example:+46 8 555 010 21",
 ]
 
 

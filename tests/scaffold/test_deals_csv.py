@@ -133,6 +133,7 @@ def test_columns_may_be_in_any_order_and_optional_ones_left_out(tmp_path: Path) 
         "tier",
         "name",
         "customer",
+        "service-manager",  # required for the gold tier of this row
     ]
     deals = write_csv(tmp_path / "deals.csv", [csv_row(1)], required)
     (spec,) = make(deals, tmp_path).specs
@@ -173,7 +174,7 @@ def test_a_row_with_too_many_values(tmp_path: Path) -> None:
     row = csv_row(1)
     path.write_text(",".join(COLUMNS) + "\n" + ",".join(row[c] for c in COLUMNS) + ",extra\n")
     (problem,) = invalid(path, tmp_path).problems
-    assert str(problem) == f"{path}:2: 20 values, but the header has 19 columns"
+    assert str(problem) == f"{path}:2: 24 values, but the header has 23 columns"
 
 
 def test_a_file_with_no_deals(tmp_path: Path) -> None:
@@ -210,5 +211,6 @@ def test_the_csv_columns_are_the_documented_ones() -> None:
     assert OPTION_NAMES == (
         "customer", "name", "tier", "app", "version", "edition", "seats", "bandwidth",
         "connection", "provider", "domain", "allow-from", "contact-name", "contact-email",
-        "start-date", "go-live", "admin", "currency", "cycle",
+        "start-date", "go-live", "admin", "currency", "cycle", "timezone", "holidays",
+        "service-manager", "primary-engineer",
     )  # fmt: skip

@@ -241,3 +241,36 @@ def test_find_spec(tmp_path: Path) -> None:
 def test_unknown_format() -> None:
     with pytest.raises(UsageError, match="use md or html"):
         document(ROOT / "specs" / "acme-corp.yaml", "pdf")
+
+
+def test_the_support_model_is_stated_in_both_formats() -> None:
+    import datetime as dt
+
+    from asp_provision.scaffold.docs import service_definition
+    from asp_provision.spec.catalog import load_catalog
+    from tests.scaffold.helpers import templates
+
+    root = Path(__file__).resolve().parents[2]
+    catalog = load_catalog()
+    md = service_definition(root / "specs" / "globex-bank.yaml", catalog, templates(), "md")
+    for text in (
+        "Nordic Hosted Services AB · document version ",
+        f" · {dt.date.today().isoformat()}",
+        "| Service manager: Erik Strand | +46 8 555 010 31 | erik.strand@nordic-hosted.example |",
+        "| Primary engineer: Sara Holm | +46 70 555 01 32 |",
+        "| Nordic Hosted Services AB support desk | +46 8 555 010 00 |",
+        "| P2 | within 10 minutes | within 2 hours |",
+        "| 2 | Erik Strand (service manager) | 15 |",
+        "- availability under 99.95%: 10%",
+        "- availability under 98.95%: 50%",
+        "fewer than 95% of P1/P2 tickets: 5% more",
+        "at most 50% of the month's charge",
+        "## Signatures",
+        "| For Nordic Hosted Services AB | For Globex Bank plc |",
+    ):
+        assert text in md, text
+    silver = service_definition(root / "specs" / "northwind-traders.yaml", catalog, templates())
+    assert "Mon-Fri 08:00-18:00, Europe/Berlin time, except public holidays in DE" in silver
+    page = service_definition(root / "specs" / "globex-bank.yaml", catalog, templates(), "html")
+    assert "<td>Service manager: Erik Strand</td><td>+46 8 555 010 31</td>" in page
+    assert "<h2>Signatures</h2>" in page

@@ -381,6 +381,8 @@ def test_missing_lists_what_to_ask_for_in_order() -> None:
         "start-date",
         "allow-from",
         "provider",
+        "service-manager",
+        "primary-engineer",
     ]
     assert missing(deal_values(), catalog()) == []
 

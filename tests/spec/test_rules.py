@@ -142,6 +142,11 @@ def test_sla_equal_to_the_tier_promise_is_accepted(tmp_path: Path, tier: str) ->
         spec(d)["security"]["password_policy"] = offer.password_policy.model_dump()
         spec(d)["security"]["session_timeout_minutes"] = offer.session_timeout_minutes
         spec(d)["platform"]["storage"]["backups"]["retention_days"] = offer.backup_retention_days
+        spec(d)["support"]["primary_engineer"] = {
+            "name": "Sara Holm",
+            "email": "sara.holm@example.com",
+            "phone": "+46 70 555 01 32",
+        }
 
     _, result = checked(tmp_path, edit)
     assert result.diagnostics == [], shown(result.diagnostics)

@@ -1,0 +1,1 @@
+"""Service levels measured: support clocks, ticket and outage imports, the monthly report."""
