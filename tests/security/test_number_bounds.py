@@ -57,6 +57,17 @@ def test_a_spec_at_every_upper_bound_is_planned(tmp_path: Path) -> None:
     spec["onboarding"]["data_conversion"]["records"] = 1_000_000_000
     spec["onboarding"]["training"] = {"sessions": 100, "attendees": 100_000}
     (ws / "specs" / "acme-corp.yaml").write_text(yaml.safe_dump(doc, sort_keys=False))
+    # a policy may not be weaker than the tier's: this catalog's gold tier allows the bounds
+    catalog = ws / "catalog.yaml"
+    text = catalog.read_text()
+    gold = text.index("  gold:")
+    relaxed = (
+        text[gold:]
+        .replace("max_age_days: 90}", "max_age_days: 3650}", 1)
+        .replace("session_timeout_minutes: 30", "session_timeout_minutes: 1440", 1)
+    )
+    assert relaxed.count("3650") == 1 and "1440" in relaxed
+    catalog.write_text(text[:gold] + relaxed)
 
     result = cli(ws, "plan", "--format", "json")
     assert result.returncode == 0, result.stderr
