@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 
 from asp_provision.errors import StateError
+from asp_provision.state import addresses
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 _V1 = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -61,8 +63,37 @@ _V3 = """
 ALTER TABLE locks ADD COLUMN runner_pid INTEGER;
 """
 
-MIGRATIONS: dict[int, str] = {1: _V1, 2: _V2, 3: _V3}
-"""The script that brings a database from version N-1 to N."""
+
+def _v4(conn: sqlite3.Connection) -> None:
+    """Version 4: each customer's subnet and service address, allocated from a pool.
+
+    Customers already applied keep the subnet they were given before: it is recorded.
+    """
+    _script(
+        conn,
+        """
+        CREATE TABLE addresses (
+            customer TEXT PRIMARY KEY,
+            subnet TEXT NOT NULL UNIQUE,
+            service_address TEXT NOT NULL,
+            allocated_at REAL NOT NULL
+        );
+        """,
+    )
+    addresses.backfill(conn)
+
+
+Migration = str | Callable[[sqlite3.Connection], None]
+
+MIGRATIONS: dict[int, Migration] = {1: _V1, 2: _V2, 3: _V3, 4: _v4}
+"""What brings a database from version N-1 to N: a SQL script, or a function run in the
+migration's transaction when SQL alone cannot say it."""
+
+
+def _script(conn: sqlite3.Connection, script: str) -> None:
+    for statement in script.split(";"):
+        if statement.strip():
+            conn.execute(statement)
 
 
 def migrate(conn: sqlite3.Connection, path: Path) -> None:
@@ -83,9 +114,11 @@ def migrate(conn: sqlite3.Connection, path: Path) -> None:
             if version == SCHEMA_VERSION:
                 conn.execute("COMMIT")
                 return
-            for statement in MIGRATIONS[version + 1].split(";"):
-                if statement.strip():
-                    conn.execute(statement)
+            step = MIGRATIONS[version + 1]
+            if isinstance(step, str):
+                _script(conn, step)
+            else:
+                step(conn)
             conn.execute(f"PRAGMA user_version = {version + 1}")
             conn.execute("COMMIT")
         except BaseException:

@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from asp_provision.errors import StateError
+from asp_provision.state import addresses
+from asp_provision.state.addresses import Allocation
 from asp_provision.state.schema import SCHEMA_VERSION, migrate
 
 
@@ -75,6 +77,7 @@ class Snapshot:
 
     serial: int
     customers: dict[str, CustomerState]
+    addresses: dict[str, Allocation] = field(default_factory=dict)
 
 
 def _connect(path: Path, readonly: bool) -> sqlite3.Connection:
@@ -229,7 +232,8 @@ def _read_snapshot(conn: sqlite3.Connection) -> Snapshot:
         )
         for row in conn.execute("SELECT customer, spec_json, spec_path, updated_at FROM customers")
     }
-    return Snapshot(int(serial_row[0]) if serial_row else 0, customers)
+    serial = int(serial_row[0]) if serial_row else 0
+    return Snapshot(serial, customers, addresses.read_allocations(conn))
 
 
 class StateStore(StateReader):
@@ -371,10 +375,20 @@ class StateStore(StateReader):
             conn.execute("DELETE FROM steps WHERE customer = ? AND step = ?", (customer, step))
 
     def forget_customer(self, customer: str) -> None:
-        """Remove a customer once offboarded (its runs are kept)."""
+        """Remove a customer once offboarded, releasing its addresses (its runs are kept)."""
         with self.transaction() as conn:
             conn.execute("DELETE FROM steps WHERE customer = ?", (customer,))
             conn.execute("DELETE FROM customers WHERE customer = ?", (customer,))
+            conn.execute("DELETE FROM addresses WHERE customer = ?", (customer,))
+
+    def allocate(self, wanted: addresses.Wanted) -> dict[str, Allocation]:
+        """Give each customer of ``wanted`` without a subnet one, in one transaction.
+
+        Returns every allocation. Run under the customers' locks; SQLite's write lock
+        keeps two runs from taking the same subnet.
+        """
+        with self.transaction() as conn:
+            return addresses.allocate(conn, wanted)
 
     @property
     def connection(self) -> sqlite3.Connection:
