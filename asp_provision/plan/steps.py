@@ -14,6 +14,7 @@ class Step:
     name: str
     reads: tuple[str, ...]
     after: tuple[str, ...] = ()
+    addresses: bool = False  # writes the customer's subnet, service or server addresses
 
     @property
     def playbook(self) -> str:
@@ -29,8 +30,8 @@ class Step:
 VERIFY = "verify"
 
 _STEPS = (
-    Step("network", ("spec.network",)),
-    Step("servers", ("spec.servers",), ("network",)),
+    Step("network", ("spec.network",), addresses=True),
+    Step("servers", ("spec.servers",), ("network",), addresses=True),
     Step("platform", ("spec.platform", "spec.application"), ("servers",)),
     Step("security", ("spec.security",)),
     # the nginx server block also carries the allowlist and proxies to the app servers
@@ -44,6 +45,7 @@ _STEPS = (
             "spec.sla",
         ),
         ("platform", "security"),
+        addresses=True,
     ),
     Step("users", ("spec.users", "spec.security.roles"), ("application",)),
     # the charge depends on the bandwidth too, so the ledger follows it
@@ -53,6 +55,7 @@ _STEPS = (
         "reporting",
         ("spec.reporting", "spec.sla", "spec.tier", "spec.servers.pools"),
         ("application",),
+        addresses=True,
     ),
     Step(
         VERIFY,

@@ -89,6 +89,7 @@ def _customer(customer: CustomerPlan, out: TextIO, paint: Paint, detail: bool) -
         if (n := customer.count(a))
     )
     out.write(f"{head}: {counts}\n")
+    _address(customer, out, paint, detail)
     for step in customer.steps:
         if step.runs or detail:
             _step(step, out, paint, detail)
@@ -115,6 +116,22 @@ def _customer(customer: CustomerPlan, out: TextIO, paint: Paint, detail: bool) -
     if customer.estimate_hours:
         out.write(f"    estimate: {_hours(customer.estimate_hours)} of engineering\n")
     out.write("\n")
+
+
+def _address(customer: CustomerPlan, out: TextIO, paint: Paint, detail: bool) -> None:
+    address = customer.address
+    if address is None:
+        return
+    if address.moved_from is not None:
+        line = (
+            f"~ subnet {address.moved_from} -> {address.subnet} (to be allocated: {address.note})"
+        )
+        out.write(f"  {paint(line, 'yellow')}\n")
+    elif not address.allocated:
+        out.write(f"  {paint(f'+ subnet {address.subnet} (to be allocated)', 'green')}\n")
+    elif detail:
+        line = f"= subnet {address.subnet} (service {address.service_address})"
+        out.write(f"  {paint(line, 'dim')}\n")
 
 
 def _step(step: StepPlan, out: TextIO, paint: Paint, detail: bool) -> None:

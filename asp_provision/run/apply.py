@@ -12,6 +12,7 @@ from typing import Any, Protocol
 
 from asp_provision.config import Workspace, shown
 from asp_provision.errors import UsageError
+from asp_provision.plan.addressing import layout
 from asp_provision.plan.diff import SECRET_SHOWN, step_inputs
 from asp_provision.plan.model import Plan
 from asp_provision.plan.planner import Desired
@@ -20,11 +21,13 @@ from asp_provision.run import secrets
 from asp_provision.run.events import Event, RunStarted, StepFinished, TaskResult
 from asp_provision.run.executor import Executor, RunOutcome, RunRequest
 from asp_provision.run.inventory import Host
+from asp_provision.run.overrides import Override
 from asp_provision.spec.catalog import Catalog
 from asp_provision.spec.effective import effective_document
 from asp_provision.spec.models import secret_paths
 from asp_provision.state import locks
-from asp_provision.state.store import StateStore
+from asp_provision.state.addresses import Allocation, legacy_allocation, plan_allocations
+from asp_provision.state.store import StateReader, StateStore
 
 
 class Progress(Protocol):
@@ -141,11 +144,13 @@ class Runner:
         catalog: Catalog,
         progress: Progress,
         inventory: Path | None = None,
+        overrides: dict[str, Override] | None = None,
     ) -> None:
         self.workspace = workspace
         self.catalog = catalog
         self.progress = progress
         self.inventory = inventory  # the workspace's inventory of real hosts; None: local site
+        self.overrides = overrides or {}  # addresses that inventory sets by hand
         settings = workspace.settings
         self.playbooks = workspace.path(settings.playbooks)
         self.site = workspace.path(settings.site)
@@ -198,9 +203,17 @@ class Runner:
         order = [s for s in STEPS if any(s in steps for steps in todo.values())]
         request = self._request(hosts, order, log_dir, forks, check=check)
         results = {c: CustomerRun(c, steps) for c, steps in todo.items()}
-        if check:
+        avoid = tuple(n for o in self.overrides.values() for n in o.avoided())
+        wanted = self.workspace.settings.address_request(tuple(todo), avoid)
+        if check:  # the addresses apply would allocate, recording nothing
+            recorded = StateReader(self.workspace.state_path).snapshot().addresses
+            self.place(hosts, plan_allocations(recorded, wanted)[0])
             return self._execute(request, run_id, results, None, None)
-        with self._recording(run_id, "apply", list(todo), log_dir, plan) as store:
+
+        def allocate(store: StateStore) -> None:
+            self.place(hosts, store.allocate(wanted))
+
+        with self._recording(run_id, "apply", list(todo), log_dir, plan, allocate) as store:
             for customer in todo:
                 item = desired[customer]
                 store.record_spec(
@@ -232,6 +245,8 @@ class Runner:
         log_dir = self.runs / run_id
         order = [s for s in reversed(list(STEPS)) if s in applied]
         host = self.host(recorded, order, with_secrets=False)
+        allocation = StateReader(self.workspace.state_path).snapshot().addresses.get(customer)
+        self.place([host], {customer: allocation or legacy_allocation(customer)})
         request = self._request([host], order, log_dir, forks, teardown=True)
         results = {customer: CustomerRun(customer, order)}
         with self._recording(run_id, "destroy", [customer], log_dir, None) as store:
@@ -246,6 +261,20 @@ class Runner:
             if result.outcome == "succeeded":
                 store.forget_customer(customer)
             return result
+
+    def place(self, hosts: list[Host], allocations: dict[str, Allocation]) -> None:
+        """Give each host its subnet, service and server addresses."""
+        for host in hosts:
+            override = self.overrides.get(host.customer)
+            allocation = allocations[host.customer]
+            subnet, service = allocation.subnet, allocation.service_address
+            if override is not None:
+                subnet, service = override.effective(allocation) or (subnet, service)
+            pools = host.document["spec"]["servers"]["pools"]
+            try:
+                host.network = layout(host.customer, pools, subnet, service)
+            except ValueError as exc:
+                raise UsageError(f"{host.customer}: {exc}") from None
 
     def _request(
         self,
@@ -287,12 +316,18 @@ class Runner:
         customers: list[str],
         log_dir: Path,
         plan: Plan | None,
+        prepare: Callable[[StateStore], None] | None = None,
     ) -> Iterator[StateStore]:
-        """The state store of a run: its customers locked, the run begun, locks always freed."""
+        """The state store of a run: its customers locked, the run begun, locks always freed.
+
+        ``prepare`` runs under the locks before the run is recorded as begun.
+        """
         store = StateStore(self.workspace.state_path).open()
         try:
             locks.acquire(store, customers, run_id)
             try:
+                if prepare is not None:
+                    prepare(store)
                 store.begin_run(
                     run_id,
                     command,

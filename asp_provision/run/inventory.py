@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from asp_provision.plan.addressing import Network
 from asp_provision.plan.model import Charges
 from asp_provision.spec.catalog import Tier
 
@@ -46,6 +47,7 @@ class Host:
     charges: Charges
     steps: list[str]
     secrets: dict[str, str] = field(default_factory=dict)
+    network: Network | None = None  # its subnet, service and server addresses
 
     def variables(self, local: bool = True) -> dict[str, Any]:
         """The host's variables, as the playbooks expect them.
@@ -68,6 +70,8 @@ class Host:
             "asp_tier": unsafe(tier),
             "asp_charges": self.charges.model_dump(mode="json"),
         }
+        if self.network is not None:
+            out["asp_network"] = unsafe(self.network.variables())
         if self.secrets:
             out["asp_secrets"] = unsafe(self.secrets)
         return out

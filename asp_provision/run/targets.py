@@ -15,12 +15,14 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from asp_provision.config import shown
 from asp_provision.errors import UsageError
 from asp_provision.run.executor import ERROR_PREFIXES
+from asp_provision.run.overrides import Override, read_overrides
 
 _TIMEOUT = 300.0
 
@@ -33,8 +35,17 @@ def _ansible_inventory() -> str:
     return found
 
 
-def inventory_hosts(path: Path) -> set[str]:
-    """Every host the inventory at ``path`` defines; a source Ansible cannot parse is an error."""
+@dataclass(frozen=True, slots=True)
+class Inventory:
+    """What the workspace's inventory says: its hosts, and the addresses it sets by hand."""
+
+    path: Path
+    hosts: set[str]
+    overrides: dict[str, Override]
+
+
+def read_inventory(path: Path) -> Inventory:
+    """The inventory at ``path``; one Ansible cannot parse, or a malformed address, is an error."""
     where = f"the inventory {shown(path)}"
     env = {
         **os.environ,
@@ -62,11 +73,12 @@ def inventory_hosts(path: Path) -> set[str]:
         listing: dict[str, Any] = json.loads(proc.stdout)
     except ValueError:
         raise UsageError(f"cannot read {where}: ansible-inventory printed no inventory") from None
-    hosts: set[str] = set(listing.get("_meta", {}).get("hostvars", {}))
+    hostvars: dict[str, Any] = listing.get("_meta", {}).get("hostvars", {})
+    hosts: set[str] = set(hostvars)
     for name, entry in listing.items():
         if name != "_meta" and isinstance(entry, dict):
             hosts.update(entry.get("hosts", []))
-    return hosts
+    return Inventory(path, hosts, read_overrides(path, hostvars))
 
 
 def require_hosts(path: Path, hosts: set[str], customers: Iterable[str]) -> None:
