@@ -9,7 +9,9 @@ from pathlib import Path
 import pytest
 
 from asp_provision.config import Settings
+from asp_provision.state.addresses import legacy_allocation, record_allocations
 from asp_provision.state.store import StateReader, StateStore
+from tests.cli.helpers import ROOT
 from tests.e2e.conftest import cli, make_workspace, query
 
 POOL = 'address_pool = "172.20.0.0/16"\n'
@@ -122,3 +124,39 @@ def test_an_exhausted_pool_is_a_clear_error_and_writes_nothing(tmp_path: Path) -
     ) in result.stderr
     assert "Traceback" not in result.stderr
     assert not (ws / ".asp").exists()
+
+
+@pytest.mark.slow
+def test_a_customer_that_shared_a_subnet_is_moved_by_the_next_apply(tmp_path: Path) -> None:
+    """cust-234 and cust-624 were both given 10.192.70.0/24 before allocations existed."""
+    ws = make_workspace(tmp_path / "ws")
+    for spec in (ws / "specs").iterdir():
+        spec.unlink()
+    text = (ROOT / "specs" / "northwind-traders.yaml").read_text()
+    for name in ("cust-234", "cust-624"):
+        body = text.replace("northwind-traders", name).replace("crm.northwind", f"crm.{name}")
+        (ws / "specs" / f"{name}.yaml").write_text(body.replace("NWT-0042", f"NWT-{name[5:]}"))
+    assert cli(ws, "apply", "--yes").returncode == 0
+    # as the migration leaves it: the first by name keeps the shared subnet, the other none
+    db = ws / ".asp" / "state.db"
+    with StateStore(db) as store:
+        store.connection.execute("DELETE FROM addresses")
+        record_allocations(store.connection, [legacy_allocation("cust-234")])
+
+    planned = cli(ws, "plan")
+    assert planned.returncode == 0, planned.stderr
+    assert (
+        "  ~ subnet 10.192.70.0/24 -> 10.0.0.0/24 (to be allocated: 10.192.70.0/24 is also "
+        "cust-234's, which keeps it)\n"
+    ) in planned.stdout
+    assert "cust-234  Northwind Traders  (silver, crm-suite 2024.2)" in planned.stdout
+
+    moved = cli(ws, "apply", "--yes")
+    assert moved.returncode == 0, moved.stdout + moved.stderr
+    assert query(db, "SELECT customer, subnet FROM addresses ORDER BY customer") == [
+        ("cust-234", "10.192.70.0/24"),
+        ("cust-624", "10.0.0.0/24"),
+    ]
+    zone = ws / ".asp" / "site" / "cust-624" / "network" / "dns" / "crm.cust-624.example.zone"
+    assert "@\tIN\tA\t10.0.0.10\n" in zone.read_text()
+    assert "No changes." in cli(ws, "plan").stdout
