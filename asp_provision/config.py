@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 from typing import Annotated
 
@@ -9,6 +10,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from asp_provision.errors import ConfigError, UsageError
 from asp_provision.spec.formats import control_character
+from asp_provision.state.addresses import (
+    DEFAULT_POOL,
+    DEFAULT_PREFIX,
+    MAX_SUBNET_PREFIX,
+    MIN_SUBNET_PREFIX,
+    Wanted,
+)
 
 CONFIG_FILE = "asp-provision.toml"
 
@@ -37,6 +45,34 @@ class Settings(BaseModel):
     site: Path = Path(".asp/site")
     mitogen: bool = True
     forks: Annotated[int, Field(ge=1, le=256)] = 5
+    address_pool: str = Field(
+        default=DEFAULT_POOL, description="IPv4 network the customers' subnets are taken from."
+    )
+    subnet_prefix: Annotated[int, Field(ge=MIN_SUBNET_PREFIX, le=MAX_SUBNET_PREFIX)] = (
+        DEFAULT_PREFIX
+    )
+
+    @field_validator("address_pool")
+    @classmethod
+    def _pool(cls, value: str) -> str:
+        if not value.isprintable() or value != value.strip():
+            raise ValueError(
+                "an IPv4 network such as 10.0.0.0/8, without spaces or control characters"
+            )
+        try:
+            network = ipaddress.IPv4Network(value, strict=True)
+        except ValueError as exc:
+            raise ValueError(f"not an IPv4 network such as 10.0.0.0/8: {exc}") from None
+        if "/" not in value:
+            raise ValueError("give the network with its prefix length, such as 10.0.0.0/8")
+        return str(network)
+
+    def address_request(
+        self, customers: tuple[str, ...] = (), avoid: tuple[ipaddress.IPv4Network, ...] = ()
+    ) -> Wanted:
+        """Where the subnets of ``customers`` come from (never overlapping ``avoid``)."""
+        pool = ipaddress.IPv4Network(self.address_pool)
+        return Wanted(customers, pool, self.subnet_prefix, avoid)
 
     @field_validator(
         "specs", "catalog", "templates", "playbooks", "inventory", "state", "runs", "site"
@@ -139,8 +175,18 @@ def load_settings(root: Path) -> Settings:
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(str(exc), path) from None
     try:
-        return Settings.model_validate(data)
+        settings = Settings.model_validate(data)
     except ValidationError as exc:
         err = exc.errors()[0]
         field = ".".join(str(p) for p in err["loc"])
-        raise ConfigError(err["msg"].removeprefix("Value error, "), path, field=field) from None
+        message = err["msg"].removeprefix("Value error, ")
+        raise ConfigError(message, path, field=field) from None
+    pool = ipaddress.IPv4Network(settings.address_pool)
+    if settings.subnet_prefix < pool.prefixlen:
+        raise ConfigError(
+            f"/{settings.subnet_prefix} subnets do not fit in the address pool {pool}: "
+            f"give a subnet_prefix of at least {pool.prefixlen}",
+            path,
+            field="subnet_prefix",
+        )
+    return settings

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from asp_provision.plan.model import Plan
     from asp_provision.plan.planner import Desired
     from asp_provision.run.apply import Progress, Runner, RunResult
+    from asp_provision.run.targets import Inventory
     from asp_provision.scaffold.deal import Deal, DealOption
     from asp_provision.scaffold.deal import Values as DealValues
     from asp_provision.scaffold.deals import DealSpecs
@@ -49,7 +50,7 @@ class Service:
     def __init__(self, workspace: Workspace, catalog: Path | None = None) -> None:
         self.workspace = workspace
         self.catalog_path = catalog or workspace.catalog_path
-        self._inventory_hosts: dict[str, dict[str, Any]] | None = None
+        self._inventory: Inventory | None = None
         from asp_provision.run.private import sweep
 
         # what a run killed by SIGKILL left of its secrets (its inventory) goes first
@@ -61,7 +62,13 @@ class Service:
 
     def validate(self, paths: list[Path]) -> ValidationReport:
         """Check every spec in ``paths`` against the models and the catalog."""
-        return validate_files(self.spec_paths(paths), self.catalog_path)
+        return validate_files(self.spec_paths(paths), self.catalog_path, self._capacity())
+
+    def _capacity(self) -> int:
+        """How many servers a customer's subnet holds, with this workspace's settings."""
+        from asp_provision.state.addresses import server_capacity
+
+        return server_capacity(self.workspace.settings.subnet_prefix)
 
     @property
     def catalog(self) -> Catalog:
@@ -89,15 +96,25 @@ class Service:
     def desired(self, paths: list[Path]) -> Loaded:
         """Load and check specs; raise SpecsInvalid (with the report) if any is invalid."""
         from asp_provision.plan.planner import Desired, prepare
+        from asp_provision.spec.across import check_across
         from asp_provision.spec.effective import effective_document
 
         catalog = self.catalog
         files = self.spec_paths(paths)
         dupes = DuplicateCustomers()
+        checked = [
+            dupes.check(result)
+            for result in check_files(files, self.catalog_path, keep_models=True, prepare=prepare)
+        ]
+        # customers recorded in the state whose spec is not among the files still hold
+        # their domain and account
+        snapshot = self.state_reader().snapshot()
+        in_files = {r.customer for r in checked}
+        recorded = {n: c.spec for n, c in snapshot.customers.items() if n not in in_files}
+        state = f"the state {shown(self.workspace.state_path)}"
         reports: list[FileReport] = []
         desired: list[Desired] = []
-        for result in check_files(files, self.catalog_path, keep_models=True, prepare=prepare):
-            result = dupes.check(result)
+        for result in check_across(checked, self._capacity(), recorded, state):
             reports.append(FileReport(result.path, result.customer, tuple(result.diagnostics)))
             if result.subscription is not None:  # checked here
                 document = effective_document(result.subscription, catalog)
@@ -117,7 +134,7 @@ class Service:
         report = ValidationReport(tuple(reports))
         if report.errors:
             raise SpecsInvalid(report)
-        return Loaded(report, desired)
+        return Loaded(report, desired, snapshot)
 
     def plan(
         self,
@@ -135,9 +152,15 @@ class Service:
         from asp_provision.plan.select import select_steps
 
         loaded = self.desired(paths)
-        snapshot = self.state_reader().snapshot()
+        snapshot = loaded.snapshot
         checked = self._secret_checks(loaded.desired)
-        plan = make_plan(checked, snapshot, self.catalog, self.catalog_hash())
+        plan = make_plan(
+            checked,
+            snapshot,
+            self.catalog,
+            self.catalog_hash(),
+            self.workspace.settings.address_request(),
+        )
         if paths:
             plan = _orphans_within(plan, paths)
         drift: RunResult | None = None
@@ -213,6 +236,7 @@ class Service:
     def status(self, customer: str | None = None) -> list[CustomerStatus]:
         """Customers in the state or the specs: applied, pending, failed, last run."""
         from asp_provision import status
+        from asp_provision.state.addresses import PoolExhausted
 
         snapshot = self.state_reader().snapshot()
         try:
@@ -220,9 +244,13 @@ class Service:
 
             loaded = self.desired([])
             plan: Plan | None = make_plan(
-                loaded.desired, snapshot, self.catalog, self.catalog_hash()
+                loaded.desired,
+                snapshot,
+                self.catalog,
+                self.catalog_hash(),
+                self.workspace.settings.address_request(),
             )
-        except (SpecsInvalid, UsageError):
+        except (SpecsInvalid, UsageError, PoolExhausted):
             plan = None  # pending is unknown while specs are invalid; the state still shows
         found = status.build(snapshot, self.state_reader().last_runs(), plan)
         if customer is not None:
@@ -352,28 +380,37 @@ class Service:
             store.close()
         return ranked(reports) if everyone else reports
 
-    def targets(self, customers: Iterable[str]) -> Path | None:
+    def targets(self, customers: Iterable[str]) -> Inventory | None:
         """The inventory ``customers`` run through, once each is a host of it.
 
-        None when they run on the local site. The inventory is read once per service.
+        None when they run on the local site. The inventory is read once per service;
+        the addresses it sets by hand are checked against every customer's.
         """
         path = self.workspace.inventory_path
         if path is None:
             return None
-        from asp_provision.run.targets import check_site_variables, inventory_hosts, require_hosts
+        from asp_provision.run.overrides import check_overlaps
+        from asp_provision.run.targets import check_site_variables, read_inventory, require_hosts
 
-        if self._inventory_hosts is None:
-            self._inventory_hosts = inventory_hosts(path)
+        if self._inventory is None:
+            inventory = read_inventory(path)
+            if inventory.overrides:
+                allocations = self.state_reader().snapshot().addresses
+                check_overlaps(path, inventory.overrides, allocations)
+            self._inventory = inventory
         customers = list(customers)
-        require_hosts(path, self._inventory_hosts, customers)
-        check_site_variables(path, self._inventory_hosts, customers)
-        return path
+        require_hosts(path, self._inventory.hosts, customers)
+        check_site_variables(path, self._inventory.hosts, customers)
+        return self._inventory
 
     def runner(self, progress: Progress, customers: Iterable[str]) -> Runner:
         """The runner for this workspace."""
         from asp_provision.run.apply import Runner
 
-        return Runner(self.workspace, self.catalog, progress, self.targets(customers))
+        inventory = self.targets(customers)
+        if inventory is None:
+            return Runner(self.workspace, self.catalog, progress)
+        return Runner(self.workspace, self.catalog, progress, inventory.path, inventory.overrides)
 
     def saved_plan(self, path: Path) -> tuple[Plan, list[Desired]]:
         """Load a plan saved by ``plan --out``; refuse it if anything changed since."""
@@ -497,6 +534,7 @@ class Loaded:
 
     report: ValidationReport
     desired: list[Desired]
+    snapshot: Snapshot  # the state they were checked against
 
 
 @dataclass(frozen=True, slots=True)

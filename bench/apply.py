@@ -26,6 +26,7 @@ from asp_provision.run.apply import NoProgress, Runner
 from asp_provision.run.executor import RunRequest, _environment, wrapper_playbook
 from asp_provision.run.inventory import build_inventory
 from asp_provision.service import Service
+from asp_provision.state.addresses import plan_allocations
 from bench.common import CLI, ROOT, wall, write_specs
 
 
@@ -43,6 +44,8 @@ def ansible_inputs(folder: Path) -> tuple[Path, Path, dict[str, str], dict[str, 
     runner = Runner(service.workspace, service.catalog, NoProgress())
     steps = list(STEPS)
     hosts = [runner.host(d, steps, with_secrets=True) for d in loaded.desired]
+    wanted = service.workspace.settings.address_request(tuple(h.customer for h in hosts))
+    runner.place(hosts, plan_allocations({}, wanted)[0])
     inventory = folder / "bench-inventory.json"
     inventory.write_text(json.dumps(build_inventory(hosts, steps)))
     plain = folder / "playbooks" / "bench-site.yml"

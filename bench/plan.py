@@ -18,6 +18,7 @@ from asp_provision.plan.diff import digest, step_inputs
 from asp_provision.plan.steps import STEPS
 from asp_provision.service import Service
 from asp_provision.spec.effective import effective_document
+from asp_provision.state.addresses import plan_allocations, record_allocations
 from asp_provision.state.store import StateStore
 from bench.common import CLI, paired, report, write_specs
 
@@ -29,6 +30,9 @@ def applied_state(folder: Path) -> None:
     store = StateStore(service.workspace.state_path).open()
     conn = store.connection
     conn.execute("BEGIN")
+    applied = tuple(item.customer for index, item in enumerate(loaded.desired) if not index % 2)
+    wanted = service.workspace.settings.address_request(applied)
+    record_allocations(conn, plan_allocations({}, wanted)[1])
     for index, item in enumerate(loaded.desired):
         if index % 2:
             continue

@@ -78,6 +78,16 @@ class Charges(_Frozen):
     annual: float
 
 
+class Address(_Frozen):
+    """The customer's subnet and service address, recorded or to be allocated by apply."""
+
+    subnet: str
+    service_address: str
+    allocated: bool  # False: apply records it before anything runs
+    moved_from: str | None = None  # the subnet it used, when another customer keeps it
+    note: str | None = None
+
+
 class CustomerPlan(_Frozen):
     """Everything the plan says of one customer."""
 
@@ -93,6 +103,7 @@ class CustomerPlan(_Frozen):
     sizing: Sizing
     charges: Charges
     notes: list[str] = Field(default_factory=list)  # what the plan could not tell
+    address: Address | None = None
 
     def count(self, action: Action) -> int:
         """How many steps have ``action``."""

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from asp_provision.plan import cost
+from asp_provision.plan.addressing import planned_addresses, with_address
 from asp_provision.plan.diff import (
     changes,
     digest,
@@ -23,6 +24,7 @@ from asp_provision.spec.catalog import Catalog
 from asp_provision.spec.check import CheckedSpec
 from asp_provision.spec.effective import effective_document
 from asp_provision.spec.models import Subscription
+from asp_provision.state.addresses import Wanted
 from asp_provision.state.store import CustomerState, Snapshot, StepState
 
 
@@ -102,14 +104,22 @@ def make_plan(
     state: Snapshot,
     catalog: Catalog,
     catalog_hash: str,
+    addresses: Wanted | None = None,
 ) -> Plan:
-    """Compare each spec with the state (``--only``/``--exclude`` narrow it afterwards)."""
+    """Compare each spec with the state (``--only``/``--exclude`` narrow it afterwards).
+
+    ``addresses``: the pool new customers' subnets come from (the default settings' when
+    None); the plan shows the subnet each will be given, and writes nothing.
+    """
     customers = []
     seen: set[str] = set()
+    hours: dict[str, dict[str, float]] = {}
     for item in desired:
         seen.add(item.customer)
         recorded = state.customers.get(item.customer)
-        customers.append(_customer_plan(item, recorded, catalog))
+        customers.append(_customer_plan(item, recorded, catalog, hours))
+    found = planned_addresses([c.customer for c in customers], state, addresses or Wanted.default())
+    customers = [with_address(c, found[c.customer], hours[c.customer]) for c in customers]
     orphaned = [
         Orphan(
             customer=name,
@@ -142,9 +152,15 @@ def document_and_facts(item: Desired, catalog: Catalog) -> tuple[dict[str, Any],
     return doc, item.facts or customer_facts(item.subscription, doc, catalog)
 
 
-def _customer_plan(item: Desired, recorded: CustomerState | None, catalog: Catalog) -> CustomerPlan:
+def _customer_plan(
+    item: Desired,
+    recorded: CustomerState | None,
+    catalog: Catalog,
+    every_hours: dict[str, dict[str, float]],
+) -> CustomerPlan:
     doc, facts = document_and_facts(item, catalog)
     hashes, hours = facts["input_hashes"], facts["hours"]
+    every_hours[facts["customer"]] = hours
     steps: list[StepPlan] = []
     # secrets not looked at (status, say): the fingerprints applied stand
     fingerprints = item.secrets.fingerprints if item.secrets else unknown_secrets(doc)

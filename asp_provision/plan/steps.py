@@ -20,6 +20,7 @@ class Step:
     name: str
     reads: tuple[str, ...]
     after: tuple[str, ...] = ()
+    addresses: bool = False  # writes the customer's subnet, service or server addresses
 
     @property
     def playbook(self) -> str:
@@ -35,8 +36,8 @@ class Step:
 VERIFY = "verify"
 
 _STEPS = (
-    Step("network", ("spec.network",)),
-    Step("servers", ("spec.servers",), ("network",)),
+    Step("network", ("spec.network",), addresses=True),
+    Step("servers", ("spec.servers",), ("network",), addresses=True),
     Step("platform", ("spec.platform", "spec.application"), ("servers",)),
     Step("security", ("spec.security",)),
     # the nginx server block also carries the allowlist and proxies to the app servers;
@@ -54,6 +55,7 @@ _STEPS = (
             "tier.support",
         ),
         ("platform", "security"),
+        addresses=True,
     ),
     Step("users", ("spec.users", "spec.security.roles"), ("application",)),
     # the ledger holds the charge, which follows the bandwidth and the tier's prices
@@ -66,6 +68,7 @@ _STEPS = (
         "reporting",
         ("spec.reporting", "spec.sla", "tier.name", "spec.servers.pools"),
         ("application",),
+        addresses=True,
     ),
     Step(
         VERIFY,

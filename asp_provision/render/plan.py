@@ -95,6 +95,7 @@ def _customer(customer: CustomerPlan, out: TextIO, paint: Paint, detail: bool) -
     )
     out.write(f"{head}: {counts}\n")
     _notes(customer, out, paint)
+    _address(customer, out, paint, detail)
     for step in customer.steps:
         if step.runs or detail:
             _step(step, out, paint, detail)
@@ -126,6 +127,22 @@ def _customer(customer: CustomerPlan, out: TextIO, paint: Paint, detail: bool) -
 def _notes(customer: CustomerPlan, out: TextIO, paint: Paint) -> None:
     for note in customer.notes:
         out.write(paint(f"    note: {printable(note)}", "yellow") + "\n")
+
+
+def _address(customer: CustomerPlan, out: TextIO, paint: Paint, detail: bool) -> None:
+    address = customer.address
+    if address is None:
+        return
+    if address.moved_from is not None:
+        line = (
+            f"~ subnet {address.moved_from} -> {address.subnet} (to be allocated: {address.note})"
+        )
+        out.write(f"  {paint(line, 'yellow')}\n")
+    elif not address.allocated:
+        out.write(f"  {paint(f'+ subnet {address.subnet} (to be allocated)', 'green')}\n")
+    elif detail:
+        line = f"= subnet {address.subnet} (service {address.service_address})"
+        out.write(f"  {paint(line, 'dim')}\n")
 
 
 def _step(step: StepPlan, out: TextIO, paint: Paint, detail: bool) -> None:

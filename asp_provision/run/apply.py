@@ -12,6 +12,7 @@ from typing import Any, Protocol
 
 from asp_provision.config import Workspace, shown
 from asp_provision.errors import StateError, UsageError
+from asp_provision.plan.addressing import layout
 from asp_provision.plan.diff import SECRET_SHOWN, digest, step_inputs, with_fingerprints
 from asp_provision.plan.model import Plan
 from asp_provision.plan.planner import Desired
@@ -20,12 +21,14 @@ from asp_provision.run import secrets
 from asp_provision.run.events import Event, RunStarted, StepFinished, TaskResult
 from asp_provision.run.executor import Executor, RunOutcome, RunRequest, StopRun
 from asp_provision.run.inventory import Host
+from asp_provision.run.overrides import Override
 from asp_provision.run.recording import Recording, recording
 from asp_provision.spec.catalog import Catalog
 from asp_provision.spec.effective import effective_document
 from asp_provision.spec.models import secret_paths
 from asp_provision.state import locks
-from asp_provision.state.store import StateStore
+from asp_provision.state.addresses import Allocation, legacy_allocation, plan_allocations
+from asp_provision.state.store import StateReader, StateStore
 
 
 class Progress(Protocol):
@@ -136,11 +139,13 @@ class Runner:
         catalog: Catalog,
         progress: Progress,
         inventory: Path | None = None,
+        overrides: dict[str, Override] | None = None,
     ) -> None:
         self.workspace = workspace
         self.catalog = catalog
         self.progress = progress
         self.inventory = inventory  # the workspace's inventory of real hosts; None: local site
+        self.overrides = overrides or {}  # addresses that inventory sets by hand
         settings = workspace.settings
         self.playbooks = workspace.path(settings.playbooks)
         self.site = workspace.site_path
@@ -205,9 +210,17 @@ class Runner:
         )
         request = self._request(hosts, order, log_dir, forks, check=check, hidden_env=hidden)
         results = {c: CustomerRun(c, steps) for c, steps in todo.items()}
-        if check:
+        avoid = tuple(n for o in self.overrides.values() for n in o.avoided())
+        wanted = self.workspace.settings.address_request(tuple(todo), avoid)
+        if check:  # the addresses apply would allocate, recording nothing
+            recorded = StateReader(self.workspace.state_path).snapshot().addresses
+            self.place(hosts, plan_allocations(recorded, wanted)[0])
             return self._execute(request, run_id, results, None, None)
-        with self._recording(run_id, "apply", list(todo), log_dir, plan) as recording:
+
+        def allocate(store: StateStore) -> None:
+            self.place(hosts, store.allocate(wanted))
+
+        with self._recording(run_id, "apply", list(todo), log_dir, plan, allocate) as recording:
             store = recording.store
             for customer in todo:
                 item = desired[customer]
@@ -246,6 +259,8 @@ class Runner:
         log_dir = self.runs / run_id
         order = [s for s in reversed(list(STEPS)) if s in applied]
         host = self.host(recorded, order, with_secrets=False)
+        allocation = StateReader(self.workspace.state_path).snapshot().addresses.get(customer)
+        self.place([host], {customer: allocation or legacy_allocation(customer)})
         request = self._request([host], order, log_dir, forks, teardown=True)
         results = {customer: CustomerRun(customer, order)}
         with self._recording(run_id, "destroy", [customer], log_dir, None) as recording:
@@ -262,6 +277,20 @@ class Runner:
                 with suppress(StopRun):
                     recording.write(lambda: store.forget_customer(customer))
         return recording.conclude(result)
+
+    def place(self, hosts: list[Host], allocations: dict[str, Allocation]) -> None:
+        """Give each host its subnet, service and server addresses."""
+        for host in hosts:
+            override = self.overrides.get(host.customer)
+            allocation = allocations[host.customer]
+            subnet, service = allocation.subnet, allocation.service_address
+            if override is not None:
+                subnet, service = override.effective(allocation) or (subnet, service)
+            pools = host.document["spec"]["servers"]["pools"]
+            try:
+                host.network = layout(host.customer, pools, subnet, service)
+            except ValueError as exc:
+                raise UsageError(f"{host.customer}: {exc}") from None
 
     def _request(
         self,
@@ -305,10 +334,14 @@ class Runner:
         customers: list[str],
         log_dir: Path,
         plan: Plan | None,
+        prepare: Callable[[StateStore], None] | None = None,
     ) -> AbstractContextManager[Recording]:
-        """The state of a run: its customers locked, the run begun, locks always freed."""
+        """The state of a run: its customers locked, the run begun, locks always freed.
+
+        ``prepare`` runs under the locks before the run is recorded as begun.
+        """
         store = StateStore(self.workspace.state_path, self.workspace.settings.state_timeout)
-        return recording(store, run_id, command, customers, str(log_dir), plan)
+        return recording(store, run_id, command, customers, str(log_dir), plan, prepare)
 
     def _execute(
         self,

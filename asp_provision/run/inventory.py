@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from asp_provision.errors import UserError
+from asp_provision.plan.addressing import Network
 from asp_provision.plan.model import Charges
 
 GROUP_PREFIX = "asp_"
@@ -61,6 +62,7 @@ class Host:
     steps: list[str]
     secrets: dict[str, str] = field(default_factory=dict)
     fingerprints: dict[str, str] = field(default_factory=dict)  # keyed, of the same secrets
+    network: Network | None = None  # its subnet, service and server addresses
 
     def variables(self, local: bool = True) -> dict[str, Any]:
         """The host's variables, as the playbooks expect them.
@@ -83,6 +85,8 @@ class Host:
             "asp_charges": unsafe(self.charges.model_dump(mode="json")),
             "asp_run_steps": list(self.steps),
         }
+        if self.network is not None:
+            out["asp_network"] = unsafe(self.network.variables())
         if self.secrets:
             out["asp_secrets"] = unsafe(self.secrets)
             out["asp_secret_fingerprints"] = unsafe(self.fingerprints)

@@ -73,17 +73,21 @@ def recording(
     customers: list[str],
     log_dir: str,
     plan: Plan | None,
+    prepare: Callable[[StateStore], None] | None = None,
 ) -> Iterator[Recording]:
     """The state of a run: its customers locked, the run begun, locks always freed.
 
-    A lock that cannot be freed after the run is kept in the recording (the run's
-    result says so), never raised over the run's own outcome.
+    ``prepare`` runs under the locks before the run is recorded as begun. A lock that
+    cannot be freed after the run is kept in the recording (the run's result says so),
+    never raised over the run's own outcome.
     """
     store.open()
     record = Recording(store, run_id)
     try:
         locks.acquire(store, customers, run_id)
         try:
+            if prepare is not None:
+                prepare(store)
             store.begin_run(
                 run_id,
                 command,

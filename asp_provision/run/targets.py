@@ -17,12 +17,14 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from asp_provision.config import shown
 from asp_provision.errors import UsageError
 from asp_provision.run.executor import ERROR_PREFIXES
+from asp_provision.run.overrides import Override, read_overrides
 from asp_provision.spec.formats import control_character
 
 _TIMEOUT = 300.0
@@ -36,11 +38,17 @@ def _ansible_inventory() -> str:
     return found
 
 
-def inventory_hosts(path: Path) -> dict[str, dict[str, Any]]:
-    """Every host the inventory at ``path`` defines, with its variables.
+@dataclass(frozen=True, slots=True)
+class Inventory:
+    """What the workspace's inventory says: its hosts, and the addresses it sets by hand."""
 
-    A source Ansible cannot parse is an error.
-    """
+    path: Path
+    hosts: dict[str, dict[str, Any]]  # each host's variables
+    overrides: dict[str, Override]
+
+
+def read_inventory(path: Path) -> Inventory:
+    """The inventory at ``path``; one Ansible cannot parse, or a malformed address, is an error."""
     where = f"the inventory {shown(path)}"
     env = {
         **os.environ,
@@ -76,7 +84,7 @@ def inventory_hosts(path: Path) -> dict[str, dict[str, Any]]:
         if name != "_meta" and isinstance(entry, dict):
             for host in entry.get("hosts", []):
                 hosts.setdefault(str(host), {})
-    return hosts
+    return Inventory(path, hosts, read_overrides(path, hostvars))
 
 
 def require_hosts(path: Path, hosts: Mapping[str, object], customers: Iterable[str]) -> None:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from asp_provision.errors import UsageError
+from asp_provision.spec.across import check_across
 from asp_provision.spec.catalog import Catalog, load_catalog
 from asp_provision.spec.check import CheckedSpec, check_file
 from asp_provision.spec.diagnostics import Diagnostic, Tally
@@ -153,11 +154,17 @@ class DuplicateCustomers:
         )
 
 
-def validate_files(files: list[Path], catalog_path: Path | None) -> ValidationReport:
-    """Check ``files`` and gather a report."""
+def validate_files(
+    files: list[Path], catalog_path: Path | None, capacity: int | None = None
+) -> ValidationReport:
+    """Check ``files`` and gather a report.
+
+    ``capacity``: how many servers a customer's subnet holds (unchecked when None).
+    """
     dupes = DuplicateCustomers()
-    reports = []
-    for result in check_files(files, catalog_path):
-        result = dupes.check(result)
-        reports.append(FileReport(result.path, result.customer, tuple(result.diagnostics)))
+    results = [dupes.check(r) for r in check_files(files, catalog_path)]
+    reports = [
+        FileReport(r.path, r.customer, tuple(r.diagnostics))
+        for r in check_across(results, capacity)
+    ]
     return ValidationReport(tuple(reports))

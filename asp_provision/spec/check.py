@@ -13,6 +13,7 @@ from typing import Any
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from asp_provision.spec import rules
+from asp_provision.spec.across import Claims, claims_of
 from asp_provision.spec.catalog import Catalog
 from asp_provision.spec.diagnostics import Diagnostic, Path_, Tally
 from asp_provision.spec.loader import Document, load_file
@@ -53,6 +54,7 @@ class CheckedSpec(Tally):
     data: Any = None  # the loaded values, to rebuild the model after a trip between processes
     document: dict[str, Any] | None = None  # the effective spec, computed where it was checked
     derived: dict[str, Any] = field(default_factory=dict)  # what a caller's hook computed there
+    claims: Claims | None = None  # what other customers may not share (domain, account)
     diagnostics: list[Diagnostic] = field(default_factory=list)
 
 
@@ -78,6 +80,8 @@ def check_document(doc: Document, catalog: Catalog) -> CheckedSpec:
     if isinstance(meta, dict) and isinstance(meta.get("customer"), str):
         result.customer = meta["customer"]
         result.customer_at = doc.locate(("metadata", "customer"))
+
+    result.claims = claims_of(data, doc.locate)
 
     def report(path: Path_, code: str, message: str, severity: str) -> None:
         doc.error(code, path, message, severity)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from contextlib import suppress
 from pathlib import Path
 
 from asp_provision.errors import StateError
+from asp_provision.state import addresses
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 _V1 = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -102,8 +104,37 @@ CREATE TABLE sla_credits (
 );
 """
 
-MIGRATIONS: dict[int, str] = {1: _V1, 2: _V2, 3: _V3, 4: _RUN_PROCESS, 5: _SLA}
-"""The script that brings a database from version N-1 to N."""
+
+def _v6(conn: sqlite3.Connection) -> None:
+    """Version 6: each customer's subnet and service address, allocated from a pool.
+
+    Customers already applied keep the subnet they were given before: it is recorded.
+    """
+    _script(
+        conn,
+        """
+        CREATE TABLE addresses (
+            customer TEXT PRIMARY KEY,
+            subnet TEXT NOT NULL UNIQUE,
+            service_address TEXT NOT NULL,
+            allocated_at REAL NOT NULL
+        );
+        """,
+    )
+    addresses.backfill(conn)
+
+
+Migration = str | Callable[[sqlite3.Connection], None]
+
+MIGRATIONS: dict[int, Migration] = {1: _V1, 2: _V2, 3: _V3, 4: _RUN_PROCESS, 5: _SLA, 6: _v6}
+"""What brings a database from version N-1 to N: a SQL script, or a function run in the
+migration's transaction when SQL alone cannot say it."""
+
+
+def _script(conn: sqlite3.Connection, script: str) -> None:
+    for statement in script.split(";"):
+        if statement.strip():
+            conn.execute(statement)
 
 
 def migrate(conn: sqlite3.Connection, path: Path) -> None:
@@ -124,9 +155,11 @@ def migrate(conn: sqlite3.Connection, path: Path) -> None:
             if version == SCHEMA_VERSION:
                 conn.execute("COMMIT")
                 return
-            for statement in MIGRATIONS[version + 1].split(";"):
-                if statement.strip():
-                    conn.execute(statement)
+            step = MIGRATIONS[version + 1]
+            if isinstance(step, str):
+                _script(conn, step)
+            else:
+                step(conn)
             conn.execute(f"PRAGMA user_version = {version + 1}")
             conn.execute("COMMIT")
         except BaseException:

@@ -19,6 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from asp_provision.errors import StateError
+from asp_provision.state import addresses
+from asp_provision.state.addresses import Allocation
 from asp_provision.state.process import gone
 from asp_provision.state.schema import SCHEMA_VERSION, migrate
 
@@ -80,6 +82,7 @@ class Snapshot:
 
     serial: int
     customers: dict[str, CustomerState]
+    addresses: dict[str, Allocation] = field(default_factory=dict)
 
 
 BUSY_TIMEOUT = 10.0
@@ -308,7 +311,8 @@ def _read_snapshot(conn: sqlite3.Connection) -> Snapshot:
         )
         for row in conn.execute("SELECT customer, spec_json, spec_path, updated_at FROM customers")
     }
-    return Snapshot(int(serial_row[0]) if serial_row else 0, customers)
+    serial = int(serial_row[0]) if serial_row else 0
+    return Snapshot(serial, customers, addresses.read_allocations(conn))
 
 
 def _rollback(conn: sqlite3.Connection) -> None:
@@ -484,10 +488,20 @@ class StateStore(StateReader):
             conn.execute("DELETE FROM steps WHERE customer = ? AND step = ?", (customer, step))
 
     def forget_customer(self, customer: str) -> None:
-        """Remove a customer once offboarded (its runs are kept)."""
+        """Remove a customer once offboarded, releasing its addresses (its runs are kept)."""
         with self.transaction() as conn:
             conn.execute("DELETE FROM steps WHERE customer = ?", (customer,))
             conn.execute("DELETE FROM customers WHERE customer = ?", (customer,))
+            conn.execute("DELETE FROM addresses WHERE customer = ?", (customer,))
+
+    def allocate(self, wanted: addresses.Wanted) -> dict[str, Allocation]:
+        """Give each customer of ``wanted`` without a subnet one, in one transaction.
+
+        Returns every allocation. Run under the customers' locks; SQLite's write lock
+        keeps two runs from taking the same subnet.
+        """
+        with self.transaction() as conn:
+            return addresses.allocate(conn, wanted)
 
     @property
     def connection(self) -> sqlite3.Connection:

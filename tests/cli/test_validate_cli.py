@@ -138,7 +138,7 @@ def test_many_files_in_parallel_keep_their_order(tmp_path: Path) -> None:
     text = ACME.read_text()
     for i in range(60):
         name = f"cust-{i:03d}"
-        body = text.replace("acme-corp", name)
+        body = text.replace("acme-corp", name).replace("mail.acme", f"mail.{name}")
         if i == 41:
             body = body.replace("role: staff}", "role: nobody}")
         (tmp_path / f"{name}.yaml").write_text(body)

@@ -29,6 +29,7 @@ from asp_provision.spec.catalog import Catalog, load_catalog
 from asp_provision.spec.check import check_file
 from asp_provision.spec.effective import effective_document
 from asp_provision.spec.models import Subscription
+from asp_provision.state.addresses import legacy_allocation, record_allocations
 from asp_provision.state.store import StateStore
 
 OUTCOMES = ("applied", "failed")
@@ -57,6 +58,10 @@ def record_applied(
     # as apply records it: the spec as written (the effective one is not a spec)
     spec = sub.model_dump(mode="json", by_alias=True, exclude_none=True)
     store.record_spec(customer, spec, spec_path or f"specs/{customer}.yaml")
+    if customer not in store.snapshot().addresses:
+        # as the migration records it for a customer applied before allocations (the
+        # serial is left alone, as by a migration)
+        record_allocations(store.connection, [legacy_allocation(customer)])
     if steps == "all":
         steps = dict.fromkeys(STEPS, "applied")
     assert isinstance(steps, Mapping), f"steps of {customer}: 'all' or a mapping"

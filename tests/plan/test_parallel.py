@@ -20,8 +20,10 @@ def test_hashes_from_the_workers_are_those_the_planner_makes(tmp_path: Path) -> 
     text = (ROOT / "specs" / "acme-corp.yaml").read_text()
     for i in range(PARALLEL_FROM + 2):
         name = f"cust-{i:03d}"
-        body = text.replace("acme-corp", name).replace(
-            "bandwidth_mbps: 100", f"bandwidth_mbps: {50 + i}"
+        body = (
+            text.replace("acme-corp", name)
+            .replace("mail.acme", f"mail.{name}")
+            .replace("bandwidth_mbps: 100", f"bandwidth_mbps: {50 + i}")
         )
         (specs / f"{name}.yaml").write_text(body)
     shutil.copy(ROOT / "catalog.yaml", tmp_path / "catalog.yaml")

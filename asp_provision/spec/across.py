@@ -1,0 +1,205 @@
+"""What customers may not share, checked across the specs of a run (and the state's).
+
+- a domain (``network.domain``) belongs to one customer: ``duplicate-domain``;
+- a billing account (``billing.account_id``) may hold several subscriptions only with the
+  same currency, cycle and contact: ``account-conflict``;
+- the servers of a spec must fit a customer's subnet: ``subnet-too-small``.
+
+The error goes on the later file, at its own field, and names the other file, line and
+column (or the state, for a customer whose spec is not among the files).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
+
+from asp_provision.errors import position
+from asp_provision.spec.diagnostics import Diagnostic, Path_
+
+if TYPE_CHECKING:
+    from asp_provision.spec.check import CheckedSpec
+
+DOMAIN: Path_ = ("spec", "network", "domain")
+ACCOUNT: Path_ = ("spec", "billing", "account_id")
+POOLS: Path_ = ("spec", "servers", "pools")
+
+Position = tuple[int | None, int | None]
+
+
+@dataclass(frozen=True, slots=True)
+class Terms:
+    """What one account's subscriptions must agree on."""
+
+    currency: Any
+    cycle: Any
+    contact_name: Any
+    contact_email: Any
+
+    def differences(self, other: Terms) -> list[str]:
+        """The terms that differ, as ``currency USD``-style phrases of ``other``."""
+        out = []
+        if self.currency != other.currency:
+            out.append(f"currency {other.currency}")
+        if self.cycle != other.cycle:
+            out.append(f"cycle {other.cycle}")
+        if (self.contact_name, self.contact_email) != (other.contact_name, other.contact_email):
+            out.append(f"contact {other.contact_name} <{other.contact_email}>")
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class Claims:
+    """What one spec claims that another may not, with where it says so."""
+
+    domain: str | None = None
+    domain_at: Position = (None, None)
+    account: str | None = None
+    account_at: Position = (None, None)
+    terms: Terms | None = None
+    servers: int | None = None
+    pools_at: Position = (None, None)
+
+
+def _get(data: Any, path: Path_) -> Any:
+    for part in path:
+        if not isinstance(data, dict):
+            return None
+        data = data.get(part)
+    return data
+
+
+def claims_of(data: Any, locate: Callable[[Path_], Position] | None = None) -> Claims:
+    """The claims of a spec's values (as loaded, or as recorded in the state)."""
+
+    def at(path: Path_) -> Position:
+        return locate(path) if locate is not None else (None, None)
+
+    domain = _get(data, DOMAIN)
+    account = _get(data, ACCOUNT)
+    billing = _get(data, ("spec", "billing"))
+    terms = None
+    if isinstance(account, str) and isinstance(billing, dict):
+        contact = billing.get("contact")
+        contact = contact if isinstance(contact, dict) else {}
+        terms = Terms(
+            billing.get("currency"), billing.get("cycle"), contact.get("name"), contact.get("email")
+        )
+    pools = _get(data, POOLS)
+    servers = None
+    if isinstance(pools, list):
+        counts: list[Any] = [p.get("count") for p in pools if isinstance(p, dict)]
+        if all(isinstance(c, int) and not isinstance(c, bool) for c in counts):
+            servers = sum(counts)
+    return Claims(
+        domain=domain.lower().rstrip(".") if isinstance(domain, str) else None,
+        domain_at=at(DOMAIN),
+        account=account if isinstance(account, str) else None,
+        account_at=at(ACCOUNT),
+        terms=terms,
+        servers=servers,
+        pools_at=at(POOLS),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Holder:
+    customer: str
+    where: str  # "specs/a.yaml:12:13", or "the state .asp/state.db"
+    claims: Claims
+
+
+def check_across(
+    results: list[CheckedSpec],
+    capacity: int | None = None,
+    recorded: Mapping[str, Any] | None = None,
+    state: str = "the state",
+) -> list[CheckedSpec]:
+    """``results`` with the errors of what they share added.
+
+    ``capacity``: servers a customer's subnet holds. ``recorded``: customer -> the spec
+    recorded in ``state``, for customers whose spec is not among ``results``.
+    """
+    domains: dict[str, _Holder] = {}
+    accounts: dict[str, _Holder] = {}
+    in_files = {r.customer for r in results if r.customer}
+    for customer, spec in sorted((recorded or {}).items()):
+        if customer not in in_files:
+            holder = _Holder(customer, f"applied, in {state}", claims_of(spec))
+            _register(holder, domains, accounts)
+    out = []
+    for result in results:
+        claims = result.claims
+        if claims is None or result.customer is None:
+            out.append(result)
+            continue
+        found = list(_problems(result.customer, claims, domains, accounts, capacity))
+        at = position(result.path, *claims.domain_at)
+        _register(_Holder(result.customer, at, claims), domains, accounts, result.path)
+        if found:
+            result = replace(
+                result,
+                subscription=None,
+                data=None,
+                diagnostics=sorted([*result.diagnostics, *found], key=Diagnostic.sort_key),
+            )
+        out.append(result)
+    return out
+
+
+def _register(
+    holder: _Holder,
+    domains: dict[str, _Holder],
+    accounts: dict[str, _Holder],
+    path: str | None = None,
+) -> None:
+    claims = holder.claims
+    if claims.domain is not None:
+        domains.setdefault(claims.domain, holder)
+    if claims.account is not None and claims.terms is not None:
+        where = holder.where if path is None else position(path, *claims.account_at)
+        accounts.setdefault(claims.account, replace(holder, where=where))
+
+
+def _problems(
+    customer: str,
+    claims: Claims,
+    domains: Mapping[str, _Holder],
+    accounts: Mapping[str, _Holder],
+    capacity: int | None,
+) -> Iterable[Diagnostic]:
+    if claims.domain is not None:
+        first = domains.get(claims.domain)
+        if first is not None and first.customer != customer:
+            yield Diagnostic(
+                "error",
+                "duplicate-domain",
+                DOMAIN,
+                *claims.domain_at,
+                f"domain '{claims.domain}' is already {first.customer}'s ({first.where}); "
+                "a domain belongs to one customer",
+            )
+    if claims.account is not None and claims.terms is not None:
+        first = accounts.get(claims.account)
+        if first is not None and first.customer != customer and first.claims.terms is not None:
+            differ = claims.terms.differences(first.claims.terms)
+            if differ:
+                yield Diagnostic(
+                    "error",
+                    "account-conflict",
+                    ACCOUNT,
+                    *claims.account_at,
+                    f"billing account '{claims.account}' is also {first.customer}'s "
+                    f"({first.where}) with {', '.join(differ)}; one account holds several "
+                    "subscriptions only with the same currency, cycle and contact",
+                )
+    if capacity is not None and claims.servers is not None and claims.servers > capacity:
+        yield Diagnostic(
+            "error",
+            "subnet-too-small",
+            POOLS,
+            *claims.pools_at,
+            f"the pools ask for {claims.servers} servers, but a customer's subnet holds "
+            f"at most {capacity} (subnet_prefix in asp-provision.toml)",
+        )
