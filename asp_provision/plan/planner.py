@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -58,6 +59,7 @@ def customer_facts(sub: Subscription, doc: dict[str, Any], catalog: Catalog) -> 
         "customer": sub.customer,
         "name": sub.metadata.name,
         "tier": sub.spec.tier,
+        "account": sub.spec.billing.account_id,
         "application": f"{sub.spec.application.name} {sub.spec.application.version}",
         "go_live": str(onboarding.go_live) if onboarding and onboarding.go_live else None,
         "input_hashes": {name: digest(step_inputs(doc, step)) for name, step in STEPS.items()},
@@ -84,11 +86,12 @@ def make_plan(
 ) -> Plan:
     """Compare each spec with the state (``--only``/``--exclude`` narrow it afterwards)."""
     customers = []
-    seen: set[str] = set()
-    for item in desired:
-        seen.add(item.customer)
+    items = list(desired)
+    seen = {item.customer for item in items}
+    accounts = _accounts(items, state, seen, catalog)
+    for item in items:
         recorded = state.customers.get(item.customer)
-        customers.append(_customer_plan(item, recorded, catalog))
+        customers.append(_customer_plan(item, recorded, catalog, accounts))
     orphaned = [
         Orphan(
             customer=name,
@@ -121,8 +124,28 @@ def document_and_facts(item: Desired, catalog: Catalog) -> tuple[dict[str, Any],
     return doc, item.facts or customer_facts(item.subscription, doc, catalog)
 
 
-def _customer_plan(item: Desired, recorded: CustomerState | None, catalog: Catalog) -> CustomerPlan:
+def _accounts(
+    items: list[Desired], state: Snapshot, seen: set[str], catalog: Catalog
+) -> Counter[str]:
+    """Subscriptions per billing account: these specs and the others applied."""
+    accounts: Counter[str] = Counter()
+    for item in items:
+        _, facts = document_and_facts(item, catalog)
+        accounts[str(facts["account"])] += 1
+    for name, recorded in state.customers.items():
+        if name not in seen:
+            account = recorded.spec.get("spec", {}).get("billing", {}).get("account_id")
+            if isinstance(account, str):
+                accounts[account] += 1
+    return accounts
+
+
+def _customer_plan(
+    item: Desired, recorded: CustomerState | None, catalog: Catalog, accounts: Counter[str]
+) -> CustomerPlan:
     doc, facts = document_and_facts(item, catalog)
+    charges = Charges.model_construct(**facts["charges"])
+    charges = cost.with_bundle(charges, catalog, accounts[str(facts["account"])])
     hashes, hours = facts["input_hashes"], facts["hours"]
     steps: list[StepPlan] = []
     for name, step in STEPS.items():
@@ -145,7 +168,7 @@ def _customer_plan(item: Desired, recorded: CustomerState | None, catalog: Catal
         steps=steps,
         estimate_hours=round(sum(s.hours for s in steps), 2),
         sizing=Sizing.model_construct(**facts["sizing"]),
-        charges=Charges.model_construct(**facts["charges"]),
+        charges=charges,
     )
 
 

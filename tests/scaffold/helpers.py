@@ -40,6 +40,7 @@ def deal_values(**changes: Any) -> dict[str, Any]:
         "contact-name": "Jane Doe",
         "contact-email": "billing@acme.example",
         "start-date": "2026-12-01",
+        "country": "SE",
         "go-live": "2026-12-15",
         "admin": ["jdoe:jdoe@acme.example"],
     }
@@ -83,6 +84,7 @@ def csv_row(index: int, **changes: str) -> dict[str, str]:
         "contact-name": f"Contact {index}",
         "contact-email": f"billing@{customer}.example",
         "start-date": "2027-01-01",
+        "country": "SE",
         "go-live": "",
         "admin": f"admin:admin@{customer}.example",
         "currency": "",
