@@ -183,7 +183,41 @@ class Service:
             found = [c for c in found if c.customer == customer]
             if not found:
                 raise UsageError(f"no customer {customer} in the state or the specs")
+            recorded = snapshot.customers.get(customer)
+            if recorded is not None:
+                found = [self._with_usage(found[0], recorded.spec)]
         return found
+
+    def _with_usage(self, found: CustomerStatus, spec: dict[str, Any]) -> CustomerStatus:
+        """``found`` with this month's usage beside what was sold (from the applied spec)."""
+        from dataclasses import replace
+
+        from asp_provision.billing.proration import Period
+
+        today = _today()
+        period = Period(today.year, today.month)
+        used = self.books.usage(found.customer, period)
+        body = spec.get("spec", {})
+
+        def shown(value: object) -> str | None:
+            return None if value is None else str(value)
+
+        usage = {
+            "period": str(period),
+            "seats": {
+                "peak": shown(used.peak_seats),
+                "sold": body.get("billing", {}).get("seats"),
+            },
+            "bandwidth_mbps": {
+                "p95": shown(used.bandwidth_p95),
+                "sold": body.get("network", {}).get("bandwidth_mbps"),
+            },
+            "storage_gb": {
+                "peak": shown(used.peak_storage_gb),
+                "sold": body.get("platform", {}).get("storage", {}).get("size_gb"),
+            },
+        }
+        return replace(found, usage=usage)
 
     def unlock(self, customer: str, force: bool = False) -> Lock:
         """Clear ``customer``'s lock when the run that held it is gone (or ``force``)."""

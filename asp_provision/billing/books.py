@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import sqlite3
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -135,6 +135,23 @@ class Books:
     def invoice(self, customers: list[str] | None, period: Period, reissue: bool = False) -> Issued:
         """Invoices of ``customers`` (None: all) for ``period``; issued once, then the same."""
         issued = Issued()
+        for kind, item in self.issue(customers, period, reissue):
+            if isinstance(item, tuple):
+                issued.skipped.append(item)
+            elif kind == "credit-note":
+                issued.credit_notes.append(item)
+            else:
+                issued.invoices.append(item)
+        return issued
+
+    def issue(
+        self, customers: list[str] | None, period: Period, reissue: bool = False
+    ) -> Iterator[tuple[str, dict[str, Any] | tuple[str, str]]]:
+        """Each document as it is issued (or found), so that memory stays flat.
+
+        Yields ("credit-note", doc), ("invoice", doc) or ("skipped", (customer, why)); all
+        is committed in one transaction once the last one has been taken.
+        """
         today = dt.datetime.now(dt.UTC).date()
         start, end = period.epoch()
         with StateStore(self.state) as store, store.transaction() as conn:
@@ -149,7 +166,7 @@ class Books:
             for customer in customers if customers is not None else sorted(changes):
                 existing = ledger.invoice(conn, customer, str(period))
                 if existing is not None and not reissue:
-                    issued.invoices.append(existing)
+                    yield "invoice", existing
                     continue
                 credit = ledger.credit_pct(conn, customer, str(period))
                 usage = summarise(ledger.samples(conn, customer, start, end))
@@ -164,18 +181,17 @@ class Books:
                     self.catalog,
                 )
                 if isinstance(made, str):
-                    issued.skipped.append((customer, made))
+                    yield "skipped", (customer, made)
                     continue
                 if existing is not None:
                     number = ledger.next_number(conn, "CN", today.year)
                     note = inv.credit_note(existing, number, today)
                     ledger.record_credit_note(conn, note)
-                    issued.credit_notes.append(note)
+                    yield "credit-note", note
                 number = ledger.next_number(conn, "INV", today.year)
                 document = inv.document(made, number, today, self.catalog)
                 ledger.record_invoice(conn, document)
-                issued.invoices.append(document)
-        return issued
+                yield "invoice", document
 
 
 def _billed_changes(conn: sqlite3.Connection) -> dict[str, inv.Changes]:

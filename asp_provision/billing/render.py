@@ -52,6 +52,9 @@ def invoice_html(doc: dict[str, Any], catalog: Catalog, templates: Templates) ->
             "support": provider.support.model_dump(),
         },
         "amount": {k: amount(doc[k]) for k in ("subtotal", "tax", "total")},
-        "lines": [{**line, "shown": amount(line["amount"])} for line in doc["lines"]],
+        "lines": [
+            {**line, "shown": amount(line["amount"]), "unit": amount(line["unit_price"])}
+            for line in doc["lines"]
+        ],
     }
     return templates.html(INVOICE_TEMPLATE, context)

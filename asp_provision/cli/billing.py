@@ -71,60 +71,93 @@ def invoice(
         raise UsageError("--period YYYY-MM is required")
     month = Period.parse(period)
     service = _service(catalog)
-    issued = service.books.invoice(None if every else list(customers or []), month, reissue)
-    for customer, why in issued.skipped:
-        if not every:
-            sys.stderr.write(f"{customer}: no invoice for {month}: {why}\n")
-    documents = [*issued.credit_notes, *issued.invoices]
-    if out is not None:
-        _write_files(service, out, documents, output)
-        return
-    _print(service, issued.invoices, issued.credit_notes, output)
+    documents = service.books.issue(None if every else list(customers or []), month, reissue)
+    sink = _Sink(service, output, out)
+    for kind, item in documents:
+        if isinstance(item, tuple):
+            if not every:
+                sys.stderr.write(f"{item[0]}: no invoice for {month}: {item[1]}\n")
+        else:
+            sink.add(kind, item)
+    sink.close()
 
 
-def _print(
-    service: Service,
-    invoices: list[dict[str, Any]],
-    notes: list[dict[str, Any]],
-    output: InvoiceFormat,
-) -> None:
-    from asp_provision.billing.invoice import as_json
-    from asp_provision.billing.render import invoice_html, invoice_text
+class _Sink:
+    """Where documents go as they are issued: stdout, or one file each in a folder."""
 
-    if output is InvoiceFormat.json:
-        sys.stdout.write(as_json(invoices, notes))
-    elif output is InvoiceFormat.html:
-        if len(invoices) != 1 or notes:
-            raise UsageError("--format html writes one document per invoice: add -o DIR")
-        sys.stdout.write(invoice_html(invoices[0], service.catalog, service.templates()))
-    else:
-        for doc in [*notes, *invoices]:
+    def __init__(self, service: Service, output: InvoiceFormat, folder: Path | None) -> None:
+        self.service = service
+        self.output = output
+        self.folder = folder
+        self.count = 0
+        self.notes: list[dict[str, Any]] = []
+        self.kept: list[dict[str, Any]] = []  # html to stdout: one document only
+        self.started = False
+        if folder is not None:
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise UsageError(f"cannot make {folder}: {exc.strerror}") from None
+
+    def _json_start(self) -> None:
+        # written with the first document, so that an error before it leaves stdout empty
+        if not self.started:
+            self.started = True
+            sys.stdout.write('{"format_version": 1, "invoices": [')
+
+    def add(self, kind: str, doc: dict[str, Any]) -> None:
+        """One invoice or credit note."""
+        import json
+
+        from asp_provision.billing.render import invoice_text
+
+        if self.folder is not None:
+            self._file(doc)
+        elif self.output is InvoiceFormat.json:
+            self._json_start()
+            if kind == "credit-note":
+                self.notes.append(doc)
+                return
+            sys.stdout.write(("," if self.count else "") + "\n" + json.dumps(doc, indent=2))
+        elif self.output is InvoiceFormat.html:
+            self.kept.append(doc)
+        else:
             invoice_text(doc, sys.stdout)
+        self.count += 1
 
+    def close(self) -> None:
+        """Finish the output."""
+        import json
 
-def _write_files(
-    service: Service, folder: Path, documents: list[dict[str, Any]], output: InvoiceFormat
-) -> None:
-    import io
-    import json
+        from asp_provision.billing.render import invoice_html
 
-    from asp_provision.billing.render import invoice_html, invoice_text
+        if self.folder is not None:
+            sys.stderr.write(f"Wrote {self.count} documents to {self.folder}.\n")
+        elif self.output is InvoiceFormat.json:
+            self._json_start()
+            notes = f', "credit_notes": {json.dumps(self.notes, indent=2)}' if self.notes else ""
+            sys.stdout.write(f"\n]{notes}}}\n")
+        elif self.output is InvoiceFormat.html:
+            if len(self.kept) != 1:
+                raise UsageError("--format html writes one document per invoice: add -o DIR")
+            doc = self.kept[0]
+            sys.stdout.write(invoice_html(doc, self.service.catalog, self.service.templates()))
 
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise UsageError(f"cannot make {folder}: {exc.strerror}") from None
-    templates = service.templates() if output is InvoiceFormat.html else None
-    for doc in documents:
-        path = folder / f"{doc['number']}.{output.value if output.value != 'text' else 'txt'}"
-        if output is InvoiceFormat.json:
-            text = json.dumps(doc, indent=2) + "\n"
-        elif templates is not None and "invoice" not in doc:
-            text = invoice_html(doc, service.catalog, templates)
+    def _file(self, doc: dict[str, Any]) -> None:
+        import io
+        import json
+
+        from asp_provision.billing.render import invoice_html, invoice_text
+
+        folder = self.folder
+        assert folder is not None
+        if self.output is InvoiceFormat.json:
+            path, text = folder / f"{doc['number']}.json", json.dumps(doc, indent=2) + "\n"
+        elif self.output is InvoiceFormat.html and "invoice" not in doc:
+            path = folder / f"{doc['number']}.html"
+            text = invoice_html(doc, self.service.catalog, self.service.templates())
         else:
             buffer = io.StringIO()
             invoice_text(doc, buffer)
-            text = buffer.getvalue()
-            path = path.with_suffix(".txt")
+            path, text = folder / f"{doc['number']}.txt", buffer.getvalue()
         _write(path, text)
-    sys.stderr.write(f"Wrote {len(documents)} documents to {folder}.\n")
