@@ -411,7 +411,7 @@ class Service:
             known = ", ".join(sorted(snapshot.customers)) or "none"
             raise UsageError(f"customer {customer} is not in the state (applied: {known})")
         try:
-            sub = Subscription.model_validate(recorded.spec)
+            sub = Subscription.model_validate(_with_country(recorded.spec, self.catalog))
         except ValidationError as exc:
             raise UserError(f"the recorded spec of {customer} cannot be read: {exc}") from None
         item = Desired(recorded.spec_path or "<state>", "", sub)
@@ -441,6 +441,20 @@ class Service:
         except ValidationError:
             return None
         return self.books.commitment(terms, _today())
+
+
+def _with_country(spec: dict[str, Any], catalog: Catalog) -> dict[str, Any]:
+    """A spec applied before billing.country existed, with the provider's country.
+
+    Only for tearing it down: the teardown reads no billing value.
+    """
+    billing = spec.get("spec", {}).get("billing")
+    if not isinstance(billing, dict) or "country" in billing:
+        return spec
+    return {
+        **spec,
+        "spec": {**spec["spec"], "billing": {**billing, "country": catalog.provider.country}},
+    }
 
 
 def _today() -> dt.date:

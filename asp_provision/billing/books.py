@@ -10,7 +10,7 @@ import sqlite3
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +19,7 @@ from asp_provision.billing.pricing import monthly_charge
 from asp_provision.billing.proration import Period
 from asp_provision.billing.terms import Billed, months_remaining, renewal_date
 from asp_provision.billing.usage import Usage, read_usage, summarise
-from asp_provision.errors import UsageError
+from asp_provision.errors import UsageError, UserError
 from asp_provision.spec.catalog import Catalog
 from asp_provision.state import ledger
 from asp_provision.state.store import StateReader, StateStore
@@ -177,7 +177,7 @@ class Books:
                     group,
                     period,
                     usage,
-                    Decimal(credit[0]) if credit else None,
+                    _percent(credit[0], customer, period) if credit else None,
                     self.catalog,
                 )
                 if isinstance(made, str):
@@ -192,6 +192,20 @@ class Books:
                 document = inv.document(made, number, today, self.catalog)
                 ledger.record_invoice(conn, document)
                 yield "invoice", document
+
+
+def _percent(text: str, customer: str, period: Period) -> Decimal:
+    """A service credit's percent, as the service-level reports recorded it."""
+    try:
+        pct = Decimal(text)
+    except InvalidOperation:
+        pct = Decimal(-1)
+    if not pct.is_finite() or not 0 <= pct <= 100:
+        raise UserError(
+            f"the service credit of {customer} for {period} in the state is '{text}', "
+            "not a percent from 0 to 100; record it again"
+        )
+    return pct
 
 
 def _billed_changes(conn: sqlite3.Connection) -> dict[str, inv.Changes]:

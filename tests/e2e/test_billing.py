@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import sqlite3
 from decimal import Decimal
 from pathlib import Path
 
@@ -138,3 +139,15 @@ def test_apply_import_usage_and_invoice_a_month(tmp_path: Path) -> None:
     assert query(state, "SELECT count(*) FROM credit_notes") == [(1,)]
     kept = cli(ws, "invoice", "acme-corp", "--period", "2026-11", "--format", "json")
     assert json.loads(kept.stdout)["invoices"] == [new]
+
+    # a customer applied before billing.country existed can still be torn down
+    conn = sqlite3.connect(state)
+    with conn:
+        conn.execute(
+            "UPDATE customers SET spec_json = json_remove(spec_json, '$.spec.billing.country') "
+            "WHERE customer = 'globex-bank'"
+        )
+    conn.close()
+    result = cli(ws, "destroy", "globex-bank", "--yes")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert query(state, "SELECT customer FROM customers") == [("northwind-traders",)]
