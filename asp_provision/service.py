@@ -6,6 +6,7 @@ from :mod:`asp_provision.errors`.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ from asp_provision.spec.batch import (
 )
 
 if TYPE_CHECKING:
+    from asp_provision.billing.books import Books, Commitment
     from asp_provision.plan.model import Plan
     from asp_provision.plan.planner import Desired
     from asp_provision.run.apply import Progress, Runner, RunResult
@@ -257,7 +259,41 @@ class Service:
             found = [c for c in found if c.customer == customer]
             if not found:
                 raise UsageError(f"no customer {customer} in the state or the specs")
+            recorded = snapshot.customers.get(customer)
+            if recorded is not None:
+                found = [self._with_usage(found[0], recorded.spec)]
         return found
+
+    def _with_usage(self, found: CustomerStatus, spec: dict[str, Any]) -> CustomerStatus:
+        """``found`` with this month's usage beside what was sold (from the applied spec)."""
+        from dataclasses import replace
+
+        from asp_provision.billing.proration import Period
+
+        today = _today()
+        period = Period(today.year, today.month)
+        used = self.books.usage(found.customer, period)
+        body = spec.get("spec", {})
+
+        def shown(value: object) -> str | None:
+            return None if value is None else str(value)
+
+        usage = {
+            "period": str(period),
+            "seats": {
+                "peak": shown(used.peak_seats),
+                "sold": body.get("billing", {}).get("seats"),
+            },
+            "bandwidth_mbps": {
+                "p95": shown(used.bandwidth_p95),
+                "sold": body.get("network", {}).get("bandwidth_mbps"),
+            },
+            "storage_gb": {
+                "peak": shown(used.peak_storage_gb),
+                "sold": body.get("platform", {}).get("storage", {}).get("size_gb"),
+            },
+        }
+        return replace(found, usage=usage)
 
     def unlock(self, customer: str, force: bool = False) -> Lock:
         """Clear ``customer``'s lock when the run that held it is gone (or ``force``)."""
@@ -480,12 +516,41 @@ class Service:
         progress: Progress,
         check: bool = False,
         parallel: int | None = None,
+        effective: dt.date | None = None,
     ) -> RunResult:
-        """Run the plan's steps through Ansible; record each finished step (unless check)."""
+        """Run the plan's steps through Ansible; record each finished step (unless check).
+
+        The billed terms of each customer whose steps all succeeded are recorded, taking
+        effect on ``effective`` (default: today).
+        """
         runner = self.runner(progress, plan.changing)
         forks = parallel or self.workspace.settings.forks
         by_customer = {d.customer: d for d in desired}
-        return runner.apply(plan, by_customer, check=check, forks=forks)
+        result = runner.apply(plan, by_customer, check=check, forks=forks)
+        if not check:
+            self._record_terms(result, by_customer, effective)
+        return result
+
+    @property
+    def books(self) -> Books:
+        """Billing: usage, invoices and the terms behind them."""
+        from asp_provision.billing.books import Books
+
+        return Books(self.workspace.state_path, self.catalog)
+
+    def _record_terms(
+        self, result: RunResult, desired: dict[str, Desired], effective: dt.date | None
+    ) -> None:
+        from asp_provision.billing.terms import Billed
+        from asp_provision.state.store import StateStore
+
+        done = [c for c, run in result.customers.items() if run.status == "succeeded"]
+        terms = [Billed.of(desired[c].subscription) for c in done if c in desired]
+        if not terms:
+            return
+        day = effective or _today()
+        with StateStore(self.workspace.state_path) as store:
+            self.books.record_terms(store, terms, day, result.run_id)
 
     def destroy(self, customer: str, progress: Progress, parallel: int | None = None) -> RunResult:
         """Offboard ``customer``: teardown of its applied steps in reverse order."""
@@ -500,14 +565,54 @@ class Service:
             known = ", ".join(sorted(snapshot.customers)) or "none"
             raise UsageError(f"customer {customer} is not in the state (applied: {known})")
         try:
-            sub = Subscription.model_validate(recorded.spec)
+            sub = Subscription.model_validate(_with_country(recorded.spec, self.catalog))
         except ValidationError as exc:
             raise UserError(f"the recorded spec of {customer} cannot be read: {exc}") from None
         item = Desired(recorded.spec_path or "<state>", "", sub)
         forks = parallel or self.workspace.settings.forks
-        return self.runner(progress, [customer]).destroy(
+        result = self.runner(progress, [customer]).destroy(
             customer, item, list(recorded.steps), forks
         )
+        if result.outcome == "succeeded":
+            from asp_provision.state.store import StateStore
+
+            with StateStore(self.workspace.state_path) as store:
+                self.books.end_billing(store, customer, _today(), result.run_id)
+        return result
+
+    def commitment(self, customer: str) -> Commitment | None:
+        """The committed months that remain if ``customer`` is destroyed today."""
+        from pydantic import ValidationError
+
+        from asp_provision.billing.terms import Billed
+        from asp_provision.spec.models import Subscription
+
+        recorded = self.state_reader().snapshot().customers.get(customer)
+        if recorded is None:
+            return None
+        try:
+            terms = Billed.of(Subscription.model_validate(recorded.spec))
+        except ValidationError:
+            return None
+        return self.books.commitment(terms, _today())
+
+
+def _with_country(spec: dict[str, Any], catalog: Catalog) -> dict[str, Any]:
+    """A spec applied before billing.country existed, with the provider's country.
+
+    Only for tearing it down: the teardown reads no billing value.
+    """
+    billing = spec.get("spec", {}).get("billing")
+    if not isinstance(billing, dict) or "country" in billing:
+        return spec
+    return {
+        **spec,
+        "spec": {**spec["spec"], "billing": {**billing, "country": catalog.provider.country}},
+    }
+
+
+def _today() -> dt.date:
+    return dt.datetime.now(dt.UTC).date()
 
 
 def _orphans_within(plan: Plan, paths: list[Path]) -> Plan:

@@ -37,6 +37,8 @@ class CustomerStatus:
     spec_path: str | None
     orphaned: bool
     steps: list[StepStatus] = field(default_factory=list)
+    renewal: str | None = None  # the end of the current contract term
+    usage: dict[str, Any] | None = None  # this month's usage against what was sold
 
     def as_dict(self) -> dict[str, Any]:
         """JSON form."""
@@ -47,6 +49,18 @@ def _when(ts: float | None) -> str | None:
     if ts is None:
         return None
     return dt.datetime.fromtimestamp(ts, dt.UTC).isoformat(timespec="seconds")
+
+
+def _renewal(billing: dict[str, Any]) -> str | None:
+    """When the applied contract renews (start_date + whole terms, the next one ahead)."""
+    from asp_provision.billing.terms import renewal_date
+
+    try:
+        start = dt.date.fromisoformat(str(billing["start_date"]))
+        term = int(billing.get("term_months", 12))
+    except (KeyError, TypeError, ValueError):
+        return None
+    return renewal_date(start, term, dt.datetime.now(dt.UTC).date()).isoformat()
 
 
 def build(
@@ -83,6 +97,7 @@ def build(
         app = spec_body.get("application", {})
         go_live = (spec_body.get("onboarding") or {}).get("go_live")
         run = last_runs.get(name)
+        renewal = _renewal(spec_body.get("billing") or {})
         out.append(
             CustomerStatus(
                 customer=name,
@@ -106,6 +121,7 @@ def build(
                 spec_path=cplan.path if cplan else (recorded.spec_path if recorded else None),
                 orphaned=cplan is None,
                 steps=steps,
+                renewal=renewal,
             )
         )
     return out

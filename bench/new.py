@@ -52,6 +52,7 @@ def deal(index: int) -> dict[str, str]:
         "contact-name": f"Contact {index}",
         "contact-email": f"billing@{domain}",
         "start-date": f"2027-{1 + index % 12:02d}-01",
+        "country": "SE",
         "go-live": f"2027-{1 + index % 12:02d}-15",
         "admin": ";".join(admins),
         "currency": ["USD", "EUR", "GBP"][index % 3],

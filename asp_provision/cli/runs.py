@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -64,6 +65,14 @@ def apply(
     refresh: Annotated[
         bool, typer.Option("--refresh", help="Detect drift first, and repair it.")
     ] = False,
+    effective: Annotated[
+        str | None,
+        typer.Option(
+            "--effective",
+            metavar="YYYY-MM-DD",
+            help="The day changes to what is billed take effect (default: today).",
+        ),
+    ] = None,
 ) -> None:
     """Plan, confirm, then run the steps' playbooks; each finished step is recorded."""
     from asp_provision.render.plan import plan_text
@@ -71,6 +80,7 @@ def apply(
 
     if not yes and not check and not _interactive():
         raise UsageError("not running in a terminal: pass --yes to apply without asking")
+    day = _day(effective)
     service = _service(catalog)
     args = paths or []
     if len(args) == 1 and args[0].suffix == ".json":
@@ -90,11 +100,22 @@ def apply(
     service.targets(plan.changing)  # refuse before asking
     if not check:
         _confirm("Apply this plan?", yes)
-    outcome = service.apply(plan, desired, _progress(), check=check, parallel=parallel)
+    outcome = service.apply(
+        plan, desired, _progress(), check=check, parallel=parallel, effective=day
+    )
     results(outcome, sys.stderr)
     if check:
         _drift_report(outcome)
     raise typer.Exit(outcome.exit_code)
+
+
+def _day(text: str | None) -> dt.date | None:
+    if text is None:
+        return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise UsageError(f"--effective: '{text}' is not a date; write it as YYYY-MM-DD") from None
 
 
 def _drift_report(outcome: RunResult) -> None:
@@ -117,6 +138,14 @@ def destroy(
     if not yes and not _interactive():
         raise UsageError("not running in a terminal: pass --yes to destroy without asking")
     service.targets([customer])  # refuse before asking
+    committed = service.commitment(customer)
+    if committed is not None:
+        sys.stderr.write(
+            f"{customer} is committed until {committed.term_end}: {committed.months} month"
+            f"{'s' if committed.months != 1 else ''} remain at {committed.monthly} "
+            f"{committed.currency} = {committed.amount} {committed.currency}, "
+            "recorded in the ledger when it is destroyed.\n"
+        )
     _confirm(f"Tear down every step of {customer}? Its billing account will be closed.", yes)
     outcome = service.destroy(customer, _progress(), parallel)
     results(outcome, sys.stderr)

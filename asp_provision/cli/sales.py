@@ -107,6 +107,10 @@ def new(
     start_date: Annotated[
         str | None, typer.Option("--start-date", metavar="YYYY-MM-DD", help="Billing start date.")
     ] = None,
+    country: Annotated[
+        str | None,
+        typer.Option("--country", metavar="CC", help="The customer's country, ISO 3166 (tax)."),
+    ] = None,
     go_live: Annotated[
         str | None, typer.Option("--go-live", metavar="YYYY-MM-DD", help="Planned go-live date.")
     ] = None,
@@ -177,6 +181,7 @@ def new(
         "contact-name": contact_name,
         "contact-email": contact_email,
         "start-date": start_date,
+        "country": country,
         "go-live": go_live,
         "admin": admin,
         "currency": currency,

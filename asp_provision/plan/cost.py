@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
+from asp_provision.billing.pricing import MonthlyCharge, bundle_line, monthly_charge
+from asp_provision.billing.terms import Billed
 from asp_provision.plan.model import Charges, Sizing
 from asp_provision.spec.catalog import Catalog, Unit
 from asp_provision.spec.models import Subscription
@@ -64,21 +68,41 @@ CHARGES_READ = (
 a step that uses the charges declares these."""
 
 
-def charges(sub: Subscription, catalog: Catalog) -> Charges:
-    """Monthly charge = base + seats x per seat + Mbps x per Mbps; annual = 10 x monthly."""
-    s = sub.spec
-    prices = catalog.tiers[s.tier].prices
-    rate = catalog.currencies[s.billing.currency]
-    base = round(prices.base * rate, 2)
-    seats = round(s.billing.seats * prices.per_seat * rate, 2)
-    bandwidth = round(s.network.bandwidth_mbps * prices.per_mbps * rate, 2)
-    monthly = round(base + seats + bandwidth, 2)
+def charges(sub: Subscription, catalog: Catalog, subscriptions: int = 1) -> Charges:
+    """The monthly charge by the catalog's pricing rules; annual = 10 x monthly.
+
+    ``subscriptions`` is the number on the customer's billing account (for the bundle).
+    """
+    charge = monthly_charge(Billed.of(sub), catalog, subscriptions)
+    return _charges(charge, sub.spec.billing.cycle)
+
+
+def _charges(charge: MonthlyCharge, cycle: str) -> Charges:
+    monthly = charge.total
+    gross = ("tier-base", "seats", "bandwidth")
     return Charges(
-        currency=s.billing.currency,
-        cycle=s.billing.cycle,
-        base=base,
-        seats=seats,
-        bandwidth=bandwidth,
-        monthly=monthly,
-        annual=round(monthly * 10, 2),
+        currency=charge.currency,
+        cycle="annual" if cycle == "annual" else "monthly",
+        base=float(charge.amount("tier-base")),
+        seats=float(charge.amount("seats")),
+        bandwidth=float(charge.amount("bandwidth")),
+        discount=float(sum((x.amount for x in charge.lines if x.code not in gross), Decimal(0))),
+        monthly=float(monthly),
+        annual=float(monthly * 10),
+    )
+
+
+def with_bundle(charges: Charges, catalog: Catalog, subscriptions: int) -> Charges:
+    """``charges`` (of one subscription alone) on an account of ``subscriptions``."""
+    monthly = Decimal(str(charges.monthly))
+    line = bundle_line(monthly, charges.currency, catalog, subscriptions)
+    if line is None:
+        return charges
+    monthly += line.amount
+    return charges.model_copy(
+        update={
+            "discount": float(Decimal(str(charges.discount)) + line.amount),
+            "monthly": float(monthly),
+            "annual": float(monthly * 10),
+        }
     )

@@ -74,6 +74,7 @@ class Charges(_Frozen):
     base: float
     seats: float
     bandwidth: float
+    discount: float = 0.0  # volume discount, promotion and bundle, as a negative amount
     monthly: float
     annual: float
 

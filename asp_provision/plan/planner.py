@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -81,6 +82,7 @@ def customer_facts(sub: Subscription, doc: dict[str, Any], catalog: Catalog) -> 
         "customer": sub.customer,
         "name": sub.metadata.name,
         "tier": sub.spec.tier,
+        "account": sub.spec.billing.account_id,
         "application": f"{sub.spec.application.name} {sub.spec.application.version}",
         "go_live": str(onboarding.go_live) if onboarding and onboarding.go_live else None,
         "input_hashes": {name: digest(step_inputs(doc, step)) for name, step in STEPS.items()},
@@ -112,12 +114,13 @@ def make_plan(
     None); the plan shows the subnet each will be given, and writes nothing.
     """
     customers = []
-    seen: set[str] = set()
+    items = list(desired)
+    seen = {item.customer for item in items}
+    accounts = _accounts(items, state, seen, catalog)
     hours: dict[str, dict[str, float]] = {}
-    for item in desired:
-        seen.add(item.customer)
+    for item in items:
         recorded = state.customers.get(item.customer)
-        customers.append(_customer_plan(item, recorded, catalog, hours))
+        customers.append(_customer_plan(item, recorded, catalog, hours, accounts))
     found = planned_addresses([c.customer for c in customers], state, addresses or Wanted.default())
     customers = [with_address(c, found[c.customer], hours[c.customer]) for c in customers]
     orphaned = [
@@ -152,13 +155,32 @@ def document_and_facts(item: Desired, catalog: Catalog) -> tuple[dict[str, Any],
     return doc, item.facts or customer_facts(item.subscription, doc, catalog)
 
 
+def _accounts(
+    items: list[Desired], state: Snapshot, seen: set[str], catalog: Catalog
+) -> Counter[str]:
+    """Subscriptions per billing account: these specs and the others applied."""
+    accounts: Counter[str] = Counter()
+    for item in items:
+        _, facts = document_and_facts(item, catalog)
+        accounts[str(facts["account"])] += 1
+    for name, recorded in state.customers.items():
+        if name not in seen:
+            account = recorded.spec.get("spec", {}).get("billing", {}).get("account_id")
+            if isinstance(account, str):
+                accounts[account] += 1
+    return accounts
+
+
 def _customer_plan(
     item: Desired,
     recorded: CustomerState | None,
     catalog: Catalog,
     every_hours: dict[str, dict[str, float]],
+    accounts: Counter[str],
 ) -> CustomerPlan:
     doc, facts = document_and_facts(item, catalog)
+    charges = Charges.model_construct(**facts["charges"])
+    charges = cost.with_bundle(charges, catalog, accounts[str(facts["account"])])
     hashes, hours = facts["input_hashes"], facts["hours"]
     every_hours[facts["customer"]] = hours
     steps: list[StepPlan] = []
@@ -191,7 +213,7 @@ def _customer_plan(
         steps=steps,
         estimate_hours=round(sum(s.hours for s in steps), 2),
         sizing=Sizing.model_construct(**facts["sizing"]),
-        charges=Charges.model_construct(**facts["charges"]),
+        charges=charges,
         notes=_secret_notes(item.secrets, recorded),
     )
 

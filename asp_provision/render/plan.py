@@ -116,7 +116,8 @@ def _customer(customer: CustomerPlan, out: TextIO, paint: Paint, detail: bool) -
     if detail:
         charge += (
             f" (base {money(c.base, c.currency)} + seats {money(c.seats, c.currency)}"
-            f" + bandwidth {money(c.bandwidth, c.currency)})"
+            f" + bandwidth {money(c.bandwidth, c.currency)}"
+            + (f" - discounts {money(-c.discount, c.currency)})" if c.discount else ")")
         )
     out.write(f"    charges: {charge}\n")
     if customer.estimate_hours:

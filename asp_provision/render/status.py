@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import TextIO
+from typing import Any, TextIO
 
 from rich.table import Table
 from rich.text import Text
@@ -23,6 +23,20 @@ def status_json(customers: list[CustomerStatus], out: TextIO) -> None:
     """``{"format_version": 1, "customers": [...]}``."""
     json.dump({"format_version": 1, "customers": [c.as_dict() for c in customers]}, out, indent=2)
     out.write("\n")
+
+
+def _usage(usage: dict[str, Any], out: TextIO) -> None:
+    """The month's usage against what was sold, one metric a line."""
+    out.write(f"usage in {usage['period']} (against what was sold):\n")
+    rows = (
+        ("seats", "peak", usage["seats"], ""),
+        ("bandwidth", "95th percentile", usage["bandwidth_mbps"], " Mbps"),
+        ("storage", "peak", usage["storage_gb"], " GB"),
+    )
+    for name, how, figures, unit in rows:
+        value = figures.get("peak", figures.get("p95"))
+        used = f"{value}{unit}" if value is not None else "no samples"
+        out.write(f"  {name:<10} {how} {used} of {figures['sold']}{unit} sold\n")
 
 
 def status_text(customers: list[CustomerStatus], out: TextIO, one: bool) -> None:
@@ -52,6 +66,10 @@ def status_text(customers: list[CustomerStatus], out: TextIO, one: bool) -> None
                 Text(printable(s.message or "")),
             )
         con.print(table)
+        if c.renewal:
+            con.print(f"contract renews {c.renewal}")
+        if c.usage:
+            _usage(c.usage, out)
         return
     table = Table(show_edge=False, pad_edge=False)
     for column in (
@@ -63,6 +81,7 @@ def status_text(customers: list[CustomerStatus], out: TextIO, one: bool) -> None
         "failed",
         "last run",
         "go-live",
+        "renewal",
     ):
         table.add_column(column)
     for c in customers:
@@ -78,5 +97,6 @@ def status_text(customers: list[CustomerStatus], out: TextIO, one: bool) -> None
             Text(str(c.failed), style="red" if c.failed else ""),
             last,
             c.go_live or "",
+            c.renewal or "",
         )
     con.print(table)

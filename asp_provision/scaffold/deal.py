@@ -20,7 +20,16 @@ from pydantic import TypeAdapter, ValidationError
 
 from asp_provision.errors import UsageError
 from asp_provision.spec.catalog import Catalog, Tier
-from asp_provision.spec.models import Cidr, Connection, Email, Fqdn, Name, Slug, Username
+from asp_provision.spec.models import (
+    Cidr,
+    Connection,
+    Country,
+    Email,
+    Fqdn,
+    Name,
+    Slug,
+    Username,
+)
 from asp_provision.spec.rules import OPEN_NETWORKS, did_you_mean
 
 Values = Mapping[str, str | Sequence[str] | None]
@@ -76,6 +85,7 @@ OPTIONS: tuple[DealOption, ...] = (
     DealOption("contact-name", "The billing contact's name.", True),
     DealOption("contact-email", "The billing contact's e-mail; reports go there too.", True),
     DealOption("start-date", "Billing start date, YYYY-MM-DD.", True),
+    DealOption("country", "The customer's country, ISO 3166 alpha-2 (it decides the tax).", True),
     DealOption("go-live", "Planned go-live date, YYYY-MM-DD."),
     DealOption(
         "admin",
@@ -169,6 +179,7 @@ class Deal:
     contact_name: str
     contact_email: str
     start_date: dt.date
+    country: str
     go_live: dt.date | None
     admins: tuple[Admin, ...]
     currency: str
@@ -283,12 +294,14 @@ _ADAPTERS: dict[str, TypeAdapter[Any]] = {
     "email": TypeAdapter(Email),
     "cidr": TypeAdapter(Cidr),
     "username": TypeAdapter(Username),
+    "country": TypeAdapter(Country),
 }
 
 _PATTERNS = {
     "slug": "a slug: 3 to 40 lowercase letters, digits or '-', starting with a letter",
     "username": "3 to 32 characters: lowercase letters, digits, '.', '_' or '-', "
     "starting with a letter",
+    "country": "a two-letter ISO 3166 code such as SE",
 }
 
 
@@ -432,6 +445,7 @@ def read_deal(values: Values, catalog: Catalog) -> Deal:
     contact_name = r.checked("contact-name", "name")
     contact_email = r.checked("contact-email", "email")
     start_date = r.date("start-date")
+    country = r.checked("country", "country")
     go_live = r.date("go-live")
     admins = r.admins()
     currency = r.one_of(
@@ -463,6 +477,7 @@ def read_deal(values: Values, catalog: Catalog) -> Deal:
         contact_name=contact_name,
         contact_email=contact_email,
         start_date=start_date,
+        country=country,
         go_live=go_live,
         admins=admins,
         currency=currency,

@@ -229,6 +229,10 @@ class Templates:
         env = self._html if fmt == "html" else self._markdown
         return _render(env, DOCUMENT_TEMPLATES[fmt], context)
 
+    def html(self, name: str, context: Mapping[str, Any]) -> str:
+        """Render any HTML template (values escaped)."""
+        return _render(self._html, name, context)
+
     def markdown(self, name: str, context: Mapping[str, Any]) -> str:
         """Render any Markdown template."""
         return _render(self._markdown, name, context)

@@ -256,6 +256,48 @@ class Provider(_Model):
     support: SupportContacts
 
 
+Percent = Annotated[Decimal, Field(ge=0, le=100)]
+Money = Annotated[Decimal, Field(ge=0)]
+
+
+class VolumeDiscount(_Model):
+    """A discount on the per-seat part from a number of seats on."""
+
+    min_seats: Annotated[int, Field(ge=1)]
+    pct: Percent
+
+
+class Promotion(_Model):
+    """A tier priced as another for customers who spend enough at that tier's prices."""
+
+    tier: str
+    priced_as: str
+    min_monthly: Money
+
+
+class Overage(_Model):
+    """What usage above what was sold costs."""
+
+    seats_factor: Annotated[Decimal, Field(ge=0)] = Decimal("1.25")
+    bandwidth_factor: Annotated[Decimal, Field(ge=0)] = Decimal("1.5")
+    storage_per_gb: Money = Decimal("0.10")
+
+
+class Pricing(_Model):
+    """Discounts, promotions, bundles, taxes and overage; amounts in the base currency."""
+
+    volume_discounts: list[VolumeDiscount] = Field(default_factory=list)
+    promotions: list[Promotion] = Field(default_factory=list)
+    bundles: dict[Annotated[int, Field(ge=2)], Percent] = Field(
+        default_factory=dict, description="Percent off each subscription, by subscriptions."
+    )
+    taxes: dict[Annotated[str, Field(pattern=r"^[A-Z]{2}$")], Percent] = Field(
+        default_factory=dict, description="Tax percent by the customer's country."
+    )
+    overage: Overage = Field(default_factory=Overage)
+    payment_days: Annotated[int, Field(ge=0, le=365)] = 30
+
+
 class Catalog(_Model):
     """The ASP's offer; every spec is validated against exactly one."""
 
@@ -274,6 +316,7 @@ class Catalog(_Model):
     tiers: Annotated[dict[str, Tier], Field(min_length=1)]
     applications: Annotated[dict[str, ApplicationOffer], Field(min_length=1)]
     effort: dict[str, StepEffort]
+    pricing: Pricing = Field(default_factory=Pricing)
 
     def tier_names(self) -> list[str]:
         """Tier names, from the least to the most promising."""

@@ -39,6 +39,8 @@ _PATTERNS = {
     "currency": "a three-letter ISO 4217 code such as USD",
     "holidays": "a two-letter ISO 3166 country code such as SE or US",
     "phone": "a telephone number such as +46 8 555 010 00",
+    "country": "a two-letter ISO 3166 code such as SE",
+    "tax_id": "2 to 30 letters, digits, spaces, '.' or '-'",
 }
 
 
@@ -195,6 +197,11 @@ def _describe(err: Any, loc: Path_, doc: Document) -> tuple[str, str]:
             close = difflib.get_close_matches(str(key), allowed, n=1, cutoff=0.6)
             hint = f"; did you mean '{close[0]}'?" if close else f"; allowed: {', '.join(allowed)}"
         return "unknown-field", f"unknown field '{key}'{hint}"
+    if kind == "missing" and loc == ("spec", "billing", "country"):
+        return "missing-field", (
+            "required field 'country' is missing: add the customer's country as an "
+            "ISO 3166 code under billing (for example `country: SE`); it decides the tax"
+        )
     if kind == "missing":
         return "missing-field", f"required field '{key}' is missing"
     if loc in _SECRETS:

@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
-from asp_provision.spec.formats import CURRENCIES, check_email
+from asp_provision.spec.formats import COUNTRIES, CURRENCIES, check_email
 
 API_VERSION = "asp-provision/v1"
 
@@ -81,6 +81,12 @@ def _currency(value: str) -> str:
     return value
 
 
+def _country(value: str) -> str:
+    if value not in COUNTRIES:
+        raise ValueError(f"'{value}' is not an ISO 3166 alpha-2 country code such as SE or US")
+    return value
+
+
 SECRET_MESSAGE = "a secret is never written in a spec: give a reference, env:NAME or file:PATH"
 
 
@@ -110,6 +116,7 @@ Currency = Annotated[
     StringConstraints(pattern=r"^[A-Z]{3}$"),
     Field(json_schema_extra={"enum": sorted(CURRENCIES)}),
 ]
+Country = Annotated[str, AfterValidator(_country), StringConstraints(pattern=r"^[A-Z]{2}$")]
 SecretRef = Annotated[
     str, AfterValidator(_secret_ref), Field(json_schema_extra={"pattern": _SECRET_REF.pattern})
 ]
@@ -280,6 +287,15 @@ class Billing(Model):
     contact: Contact
     po_number: Name | None = None
     start_date: Date
+    country: Country = Field(
+        description="The customer's country (ISO 3166 alpha-2); it decides the tax."
+    )
+    tax_id: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9 .-]{2,30}$")] | None = Field(
+        default=None, description="The customer's VAT or tax number (reverse charge in the EU)."
+    )
+    term_months: Literal[1, 12, 24, 36] = Field(
+        default=12, description="The contract's term from start_date, in months."
+    )
 
 
 class Reporting(Model):

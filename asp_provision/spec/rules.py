@@ -73,6 +73,7 @@ def check(parts: Parts, catalog: Catalog, report: Report) -> None:
     _check_users(parts, report)
     _check_sizing(parts, catalog, report)
     _check_currency(parts, catalog, report)
+    _check_country(parts, catalog, report)
 
 
 def _check_currency(parts: Parts, catalog: Catalog, report: Report) -> None:
@@ -82,6 +83,18 @@ def _check_currency(parts: Parts, catalog: Catalog, report: Report) -> None:
             "currency-not-priced",
             f"the catalog has no prices in {parts.billing.currency}; "
             f"it prices in {', '.join(sorted(catalog.currencies))}",
+            "error",
+        )
+
+
+def _check_country(parts: Parts, catalog: Catalog, report: Report) -> None:
+    taxes = catalog.pricing.taxes
+    if parts.billing is not None and taxes and parts.billing.country not in taxes:
+        report(
+            ("spec", "billing", "country"),
+            "country-not-taxed",
+            f"the catalog has no tax rate for {parts.billing.country}; "
+            f"add it to the catalog's pricing.taxes, or use one of {', '.join(sorted(taxes))}",
             "error",
         )
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from asp_provision.errors import StateError
 from asp_provision.state import addresses
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 _V1 = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -126,7 +126,63 @@ def _v6(conn: sqlite3.Connection) -> None:
 
 Migration = str | Callable[[sqlite3.Connection], None]
 
-MIGRATIONS: dict[int, Migration] = {1: _V1, 2: _V2, 3: _V3, 4: _RUN_PROCESS, 5: _SLA, 6: _v6}
+# version 7: billing: metered usage, the billed terms of each subscription from the day they took
+# effect, invoices and credit notes (never deleted, numbered without gaps per series and
+# year), and the committed months of contracts ended early
+_BILLING = """
+CREATE TABLE usage_samples (
+    customer TEXT NOT NULL,
+    metric TEXT NOT NULL,
+    at INTEGER NOT NULL,
+    value TEXT NOT NULL,
+    PRIMARY KEY (customer, metric, at)
+) WITHOUT ROWID;
+CREATE TABLE billing_changes (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    customer TEXT NOT NULL,
+    effective TEXT NOT NULL,
+    terms_json TEXT,
+    run_id TEXT,
+    recorded_at REAL NOT NULL
+);
+CREATE INDEX billing_changes_customer ON billing_changes (customer, effective, id);
+CREATE TABLE invoices (
+    number TEXT PRIMARY KEY,
+    customer TEXT NOT NULL,
+    period TEXT NOT NULL,
+    issued_at REAL NOT NULL,
+    document_json TEXT NOT NULL,
+    credited_by TEXT
+);
+CREATE UNIQUE INDEX invoices_current ON invoices (customer, period) WHERE credited_by IS NULL;
+CREATE TABLE credit_notes (
+    number TEXT PRIMARY KEY,
+    invoice TEXT NOT NULL REFERENCES invoices (number),
+    issued_at REAL NOT NULL,
+    document_json TEXT NOT NULL
+);
+CREATE TABLE billing_numbers (series TEXT PRIMARY KEY, last INTEGER NOT NULL);
+CREATE TABLE commitments (
+    customer TEXT NOT NULL,
+    recorded_at REAL NOT NULL,
+    ended TEXT NOT NULL,
+    term_end TEXT NOT NULL,
+    months INTEGER NOT NULL,
+    monthly TEXT NOT NULL,
+    currency TEXT NOT NULL,
+    amount TEXT NOT NULL
+);
+"""
+
+MIGRATIONS: dict[int, Migration] = {
+    1: _V1,
+    2: _V2,
+    3: _V3,
+    4: _RUN_PROCESS,
+    5: _SLA,
+    6: _v6,
+    7: _BILLING,
+}
 """What brings a database from version N-1 to N: a SQL script, or a function run in the
 migration's transaction when SQL alone cannot say it."""
 

@@ -12,17 +12,19 @@ import os
 import socket
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from asp_provision.errors import StateError
 from asp_provision.state import addresses
 from asp_provision.state.addresses import Allocation
 from asp_provision.state.process import gone
 from asp_provision.state.schema import SCHEMA_VERSION, migrate
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,6 +230,11 @@ class StateReader:
                 return 0
             row = conn.execute("SELECT value FROM meta WHERE key = 'serial'").fetchone()
             return int(row[0]) if row else 0
+
+    def query(self, read: Callable[[sqlite3.Connection], T], empty: T) -> T:
+        """``read`` over the state in one transaction, or ``empty`` when there is no state."""
+        with self._reading() as conn:
+            return read(conn) if conn else empty
 
     def last_runs(self) -> dict[str, RunRecord]:
         """Each customer's latest run (read for status only: it scans every run)."""

@@ -135,7 +135,7 @@ def test_charges_follow_the_catalog(case: str, planned: Callable[[str], Plan]) -
         assert c.base == pytest.approx(prices.base * rate)
         assert c.seats == pytest.approx(spec.billing.seats * prices.per_seat * rate)
         assert c.bandwidth == pytest.approx(spec.network.bandwidth_mbps * prices.per_mbps * rate)
-        assert c.monthly == pytest.approx(c.base + c.seats + c.bandwidth)
+        assert c.monthly == pytest.approx(c.base + c.seats + c.bandwidth + c.discount)
         assert c.annual == pytest.approx(10 * c.monthly)
 
 

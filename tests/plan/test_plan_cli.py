@@ -50,7 +50,8 @@ def test_first_plan_on_a_missing_state(workspace: Path) -> None:
     assert FIRST_PLAN in result.stdout
     assert "+ network      create   never applied  6.5 h" in result.stdout
     assert "charges: USD 2,800.00/month" in result.stdout
-    assert "charges: GBP 11,652.50/month, billed annually GBP 116,525.00/year" in result.stdout
+    # platinum, 250 seats: 10 % volume discount on the seats (691.25)
+    assert "charges: GBP 10,961.25/month, billed annually GBP 109,612.50/year" in result.stdout
     assert "\x1b[" not in result.stdout
     # a missing state reads as empty, and planning does not create it
     assert not (workspace / ".asp").exists()

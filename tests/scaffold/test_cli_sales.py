@@ -44,6 +44,8 @@ DEAL = [
     "billing@acme.example",
     "--start-date",
     "2026-12-01",
+    "--country",
+    "SE",
     "--go-live",
     "2026-12-15",
     "--admin",
@@ -308,6 +310,7 @@ ANSWERS = {
     "contact's name": ["Jane Doe"],
     "contact's e-mail": ["billing@acme.example"],
     "Billing start date": ["2027-01-01"],
+    "country": ["SE"],
 }
 
 

@@ -123,6 +123,7 @@ def test_header_names_are_forgiving_and_reported_as_written(tmp_path: Path) -> N
 
 def test_columns_may_be_in_any_order_and_optional_ones_left_out(tmp_path: Path) -> None:
     required = [
+        "country",
         "start-date",
         "contact-email",
         "contact-name",
@@ -174,7 +175,7 @@ def test_a_row_with_too_many_values(tmp_path: Path) -> None:
     row = csv_row(1)
     path.write_text(",".join(COLUMNS) + "\n" + ",".join(row[c] for c in COLUMNS) + ",extra\n")
     (problem,) = invalid(path, tmp_path).problems
-    assert str(problem) == f"{path}:2: 24 values, but the header has 23 columns"
+    assert str(problem) == f"{path}:2: 25 values, but the header has 24 columns"
 
 
 def test_a_file_with_no_deals(tmp_path: Path) -> None:
@@ -211,6 +212,6 @@ def test_the_csv_columns_are_the_documented_ones() -> None:
     assert OPTION_NAMES == (
         "customer", "name", "tier", "app", "version", "edition", "seats", "bandwidth",
         "connection", "provider", "domain", "allow-from", "contact-name", "contact-email",
-        "start-date", "go-live", "admin", "currency", "cycle", "timezone", "holidays",
+        "start-date", "country", "go-live", "admin", "currency", "cycle", "timezone", "holidays",
         "service-manager", "primary-engineer",
     )  # fmt: skip

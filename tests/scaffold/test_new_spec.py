@@ -278,6 +278,7 @@ def test_every_missing_required_value_names_its_option() -> None:
         "contact-name",
         "contact-email",
         "start-date",
+        "country",
     ]
     assert found[1].message == "required; one of silver, gold, platinum"
     assert str(DealInvalid(found)).splitlines()[0] == "--name: required"
@@ -379,6 +380,7 @@ def test_missing_lists_what_to_ask_for_in_order() -> None:
         "contact-name",
         "contact-email",
         "start-date",
+        "country",
         "allow-from",
         "provider",
         "service-manager",

@@ -1,0 +1,1 @@
+"""Billing: pricing rules, proration, usage overage and invoices, all in exact money."""
