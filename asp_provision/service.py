@@ -425,19 +425,24 @@ class Service:
         path = self.workspace.inventory_path
         if path is None:
             return None
-        from asp_provision.run.overrides import check_overlaps
+        from dataclasses import replace
+
+        from asp_provision.run.overrides import check_overlaps, read_overrides
         from asp_provision.run.targets import check_site_variables, read_inventory, require_hosts
 
-        if self._inventory is None:
-            inventory = read_inventory(path)
-            if inventory.overrides:
-                allocations = self.state_reader().snapshot().addresses
-                check_overlaps(path, inventory.overrides, allocations)
-            self._inventory = inventory
+        first = self._inventory is None
+        inventory = self._inventory or read_inventory(path)
         customers = list(customers)
-        require_hosts(path, self._inventory.hosts, customers)
-        check_site_variables(path, self._inventory.hosts, customers)
-        return self._inventory
+        require_hosts(path, inventory.hosts, customers)
+        check_site_variables(path, inventory.hosts, customers)
+        if first:  # the run's own hosts are named first, then every host's addresses
+            overrides = read_overrides(path, inventory.hosts)
+            if overrides:
+                allocations = self.state_reader().snapshot().addresses
+                check_overlaps(path, overrides, allocations)
+            inventory = replace(inventory, overrides=overrides)
+        self._inventory = inventory
+        return inventory
 
     def runner(self, progress: Progress, customers: Iterable[str]) -> Runner:
         """The runner for this workspace."""

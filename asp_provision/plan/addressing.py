@@ -74,6 +74,11 @@ class Network:
         }
 
 
+NETWORK_READ = ("spec.servers.pools",)
+"""What :func:`layout` reads of the effective spec (beside the allocation): a step that
+uses ``asp_network`` declares these."""
+
+
 def pool_servers(pools: Iterable[dict[str, Any]]) -> int:
     """How many servers the pools of an (effective) spec ask for."""
     return sum(int(p["count"]) for p in pools)

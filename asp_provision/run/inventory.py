@@ -83,7 +83,7 @@ class Host:
             "asp_spec": unsafe(self.document["spec"]),
             "asp_tier": unsafe(self.document["tier"]),
             "asp_charges": unsafe(self.charges.model_dump(mode="json")),
-            "asp_run_steps": list(self.steps),
+            "asp_run_steps": unsafe(list(self.steps)),
         }
         if self.network is not None:
             out["asp_network"] = unsafe(self.network.variables())

@@ -24,7 +24,7 @@ from typing import Any
 from asp_provision.config import shown
 from asp_provision.errors import UsageError
 from asp_provision.run.executor import ERROR_PREFIXES
-from asp_provision.run.overrides import Override, read_overrides
+from asp_provision.run.overrides import Override
 from asp_provision.spec.formats import control_character
 
 _TIMEOUT = 300.0
@@ -84,7 +84,7 @@ def read_inventory(path: Path) -> Inventory:
         if name != "_meta" and isinstance(entry, dict):
             for host in entry.get("hosts", []):
                 hosts.setdefault(str(host), {})
-    return Inventory(path, hosts, read_overrides(path, hostvars))
+    return Inventory(path, hosts, {})  # overrides: read once the run's hosts are checked
 
 
 def require_hosts(path: Path, hosts: Mapping[str, object], customers: Iterable[str]) -> None:

@@ -10,9 +10,10 @@ import datetime as dt
 import math
 import re
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from asp_provision.billing.money import rounded
 from asp_provision.errors import UsageError
 from asp_provision.sla.clock import Clock
 from asp_provision.sla.terms import Terms
@@ -119,7 +120,7 @@ def customer_report(terms: Terms, period: str, view: SlaView, now: float) -> Cus
     availability = ((1 - Decimal(down) / Decimal(total)) * 100).quantize(Decimal("0.0001"))
     priorities = [stats[p] for p in PRIORITIES]
     pct, reasons = credits_owed(terms, availability, priorities)
-    amount = (terms.monthly_charge * pct / 100).quantize(_CENT, ROUND_HALF_UP)
+    amount = rounded(terms.monthly_charge * pct / 100, terms.currency)  # as invoices round
     credit = CreditOwed(pct, reasons, amount, terms.currency, "none" if not pct else "provisional")
     return CustomerReport(
         terms, period, start, end, priorities, availability, down / 60, credit, responses, outages

@@ -190,13 +190,8 @@ def test_leaving_a_bundle_mid_month_is_prorated(tmp_path: Path) -> None:
 
 def test_a_service_credit_is_a_negative_line_before_tax(tmp_path: Path) -> None:
     books = books_with(tmp_path, ("2026-01-01", billed(country="SE")))
-    assert "credit" not in codes(only(books, "2026-02"))  # no sla_credits table: no credit
+    assert "credit" not in codes(only(books, "2026-02"))  # no credit recorded: no credit line
     with StateStore(tmp_path / "state.db") as store, store.transaction() as conn:
-        conn.execute(
-            "CREATE TABLE sla_credits (customer TEXT NOT NULL, period TEXT NOT NULL, "
-            "pct TEXT NOT NULL, reasons TEXT NOT NULL, recorded_at REAL NOT NULL, "
-            "PRIMARY KEY (customer, period))"
-        )
         conn.execute(
             "INSERT INTO sla_credits VALUES ('acme-corp', '2026-03', '10', ?, 0)",
             (json.dumps(["availability 99.7 below 99.9"]),),

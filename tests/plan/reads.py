@@ -25,10 +25,12 @@ from typing import Any
 import yaml
 from jinja2 import Environment, TemplateSyntaxError, nodes
 
+from asp_provision.plan.addressing import NETWORK_READ
 from asp_provision.plan.cost import CHARGES_READ
 
 ROOTS = {"asp_spec": "spec", "asp_metadata": "metadata", "asp_tier": "tier"}
 CHARGES = "asp_charges"
+NETWORK = "asp_network"
 # keys whose strings Ansible evaluates as bare expressions, without {{ }}
 _BARE = frozenset({"when", "that", "failed_when", "changed_when", "until"})
 _TASK_LISTS = ("pre_tasks", "tasks", "post_tasks", "handlers")
@@ -96,6 +98,8 @@ class Scan:
             return {".".join((ROOTS[name], *chain))}
         if name == CHARGES:
             return set(CHARGES_READ)
+        if name == NETWORK:  # the subnet and service address are the allocation's alone
+            return set() if chain[:1] in (("subnet",), ("service_address",)) else set(NETWORK_READ)
         if name in seen or name not in self.definitions:
             return set()  # a loop variable, a registered result, or not from the spec
         seen = seen | {name}

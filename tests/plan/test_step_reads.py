@@ -53,7 +53,7 @@ def test_the_scan_sees_through_variables_and_templates() -> None:
     application = reads_of("application")
     # app.json: the customer's name, the tier and its support scope, the SLA in force
     assert {"metadata.name", "tier.name", "tier.support.included", "spec.sla"} <= application
-    # nginx.conf through site_app_servers -> site_servers -> asp_spec.servers.pools
+    # nginx.conf through site_app_servers -> asp_network, laid out from spec.servers.pools
     assert "spec.servers.pools" in application
     # backup.cron.j2: {% set backups = asp_spec.platform.storage.backups %}
     assert "spec.platform.storage.backups.retention_days" in reads_of("platform")

@@ -75,9 +75,19 @@ def edit(path: Path, change: Any) -> None:
     path.write_text(yaml.safe_dump(data, sort_keys=False))
 
 
+def _to_gold(doc: dict[str, Any]) -> None:
+    """Gold, with the service manager gold needs (the support model is not the contract)."""
+    doc["spec"]["tier"] = "gold"
+    doc["spec"]["support"]["service_manager"] = {
+        "name": "Maria Lind",
+        "email": "maria.lind@nordic-hosted.example",
+        "phone": "+46 8 555 010 21",
+    }
+
+
 def test_silver_to_gold_plans_every_step_that_reads_the_tier(workspace: Path) -> None:
     spec = workspace / "specs" / "northwind-traders.yaml"
-    edit(spec, lambda d: d["spec"].update(tier="gold"))
+    edit(spec, _to_gold)
     planned, text = plan(workspace)
     steps = steps_of(planned)
     assert {name for name, s in steps.items() if s["action"] != "no-op"} == TIER_READERS
@@ -107,7 +117,7 @@ def test_silver_to_gold_plans_every_step_that_reads_the_tier(workspace: Path) ->
 def test_a_spec_that_restated_silvers_policy_must_drop_it_to_go_gold(tmp_path: Path) -> None:
     spec = tmp_path / "northwind-traders.yaml"
     shutil.copy(ROOT / "specs" / "northwind-traders.yaml", spec)
-    edit(spec, lambda d: d["spec"].update(tier="gold"))
+    edit(spec, _to_gold)
     result = run_cli("validate", "--format", "json", str(spec))
     assert result.returncode == 1
     found = {

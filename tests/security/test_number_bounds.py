@@ -20,7 +20,7 @@ def _numbers(schema: dict[str, Any], defs: dict[str, Any], where: str = "") -> l
     out: list[str] = []
     for option in schema.get("anyOf", []):
         out += _numbers(option, defs, where)
-    if schema.get("type") in ("integer", "number"):
+    if schema.get("type") in ("integer", "number") and "enum" not in schema:
         low = "minimum" in schema or "exclusiveMinimum" in schema
         if not (low and "maximum" in schema):
             out.append(where)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from pathlib import Path
 from typing import Any
@@ -14,6 +13,8 @@ from asp_provision.plan.model import Charges
 from asp_provision.run.executor import RunRequest, wrapper_playbook
 from asp_provision.run.inventory import Host, build_inventory, unsafe
 from asp_provision.spec.catalog import load_catalog
+from asp_provision.spec.effective import effective_document
+from asp_provision.spec.models import Subscription
 from tests.e2e.conftest import cli, make_workspace, query
 from tests.spec.helpers import example
 
@@ -21,14 +22,13 @@ HOSTILE = "{{ 7*7 }}-{{ lookup('pipe','touch %s') }}"
 
 
 def _host(customer: str, site: Path, labels: dict[str, str] | None = None) -> Host:
-    doc = example("acme-corp")
-    doc["metadata"] = {**doc["metadata"], "customer": customer, "labels": labels or {}}
     catalog = load_catalog(None)
+    doc = effective_document(Subscription.model_validate(example("acme-corp")), catalog)
+    doc["metadata"] = {**doc["metadata"], "customer": customer, "labels": labels or {}}
     charges = Charges(
         currency="USD", cycle="monthly", base=1, seats=1, bandwidth=1, monthly=3, annual=30
     )
-    doc["spec"]["billing"]["start_date"] = dt.date(2026, 12, 1).isoformat()
-    return Host(customer, site, doc, "gold", catalog.tiers["gold"], charges, ["network"])
+    return Host(customer, site, doc, charges, ["network"])
 
 
 def _strings_not_marked(value: Any, where: str = "") -> list[str]:
