@@ -109,7 +109,8 @@ def test_an_inventory_address_with_a_newline_is_refused(tmp_path: Path) -> None:
     )
     result = cli(ws, "apply", "--yes", "specs/acme-corp.yaml")
     assert result.returncode == 2, result.stderr
-    assert "host acme-corp: asp_service_address must be written as plain text" in result.stderr
+    assert "host acme-corp, variable asp_service_address: " in result.stderr
+    assert "contains a line break (U+000A)" in result.stderr
     assert not (ws / ".asp").exists()
 
 
