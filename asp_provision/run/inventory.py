@@ -46,6 +46,17 @@ def unsafe(value: Any) -> Any:
     return value
 
 
+def plain(value: Any) -> Any:
+    """``value`` with Ansible's data markers (``{"__ansible_unsafe": ...}``) taken off."""
+    if isinstance(value, dict):
+        if set(value) == {"__ansible_unsafe"}:
+            return value["__ansible_unsafe"]
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    return value
+
+
 def group(step: str) -> str:
     """The inventory group of the customers that run ``step``."""
     return f"{GROUP_PREFIX}{step}"

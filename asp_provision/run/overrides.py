@@ -15,6 +15,7 @@ from typing import Any
 
 from asp_provision.config import shown
 from asp_provision.errors import UsageError
+from asp_provision.run.inventory import plain
 from asp_provision.state.addresses import MAX_SUBNET_PREFIX, Allocation, service_address
 
 SUBNET = "asp_subnet"
@@ -47,12 +48,6 @@ class Override:
         return allocation.subnet, str(service)
 
 
-def _text(value: Any) -> Any:
-    if isinstance(value, dict) and set(value) == {"__ansible_unsafe"}:
-        return value["__ansible_unsafe"]
-    return value
-
-
 def read_overrides(path: Path, hostvars: Mapping[str, Mapping[str, Any]]) -> dict[str, Override]:
     """The address overrides of every host of the inventory at ``path``; malformed is an error."""
     out: dict[str, Override] = {}
@@ -60,8 +55,8 @@ def read_overrides(path: Path, hostvars: Mapping[str, Mapping[str, Any]]) -> dic
         if SUBNET not in variables and SERVICE not in variables:
             continue
         where = f"the inventory {shown(path)}: host {host}:"
-        subnet = _subnet(_text(variables.get(SUBNET)), where)
-        service = _address(_text(variables.get(SERVICE)), where)
+        subnet = _subnet(plain(variables.get(SUBNET)), where)
+        service = _address(plain(variables.get(SERVICE)), where)
         out[host] = Override(host, subnet, service)
     return out
 

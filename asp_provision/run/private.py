@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from asp_provision.errors import UserError
+from asp_provision.state.process import alive
 
 FOLDER = "private"
 _PREFIX = "run-"
@@ -134,16 +135,4 @@ def _alive(text: bytes) -> bool:
         pid = int(text.strip() or b"0")
     except ValueError:
         return False
-    if pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:  # a zombie nobody reaped is gone too
-        state = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return True
-    return state.rpartition(")")[2].split()[:1] != ["Z"]
+    return pid > 0 and alive(pid)

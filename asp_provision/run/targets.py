@@ -24,6 +24,7 @@ from typing import Any
 from asp_provision.config import shown
 from asp_provision.errors import UsageError
 from asp_provision.run.executor import ERROR_PREFIXES
+from asp_provision.run.inventory import plain
 from asp_provision.run.overrides import Override
 from asp_provision.spec.formats import control_character
 
@@ -125,22 +126,11 @@ def check_site_variables(
         values = hosts.get(customer) or {}
         for name in SITE_VARIABLES:
             if name in values:
-                why = _site_value_problem(name, _plain(values[name]))
+                why = _site_value_problem(name, plain(values[name]))
                 if why:
                     problems.append(f"host {customer}, variable {name}: {why}")
     if problems:
         raise UsageError(f"the inventory {shown(path)} cannot be used: " + "; ".join(problems))
-
-
-def _plain(value: Any) -> Any:
-    """``value`` with Ansible's data markers (``{"__ansible_unsafe": ...}``) taken off."""
-    if isinstance(value, dict):
-        if set(value) == {"__ansible_unsafe"}:
-            return value["__ansible_unsafe"]
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    return value
 
 
 def _site_value_problem(name: str, value: Any) -> str | None:
