@@ -10,7 +10,7 @@ import yaml
 
 from asp_provision.spec.catalog import load_catalog
 from tests.e2e.conftest import cli, make_workspace, plan_json, query, running_steps
-from tests.plan.test_tier import TIER_READERS, negotiated_only
+from tests.plan.test_tier import TIER_READERS, negotiated_only, to_gold
 
 pytestmark = pytest.mark.slow
 
@@ -52,7 +52,7 @@ def test_a_rename_and_a_tier_change_update_the_site(tmp_path: Path) -> None:
     ]
 
     # silver to gold: every step that reads a tier value, with gold's promises
-    _edit(spec, lambda d: d["spec"].update(tier="gold"))
+    _edit(spec, to_gold)
     running = running_steps(plan_json(ws))[CUSTOMER]
     assert set(running) == TIER_READERS
     _apply(ws)

@@ -75,7 +75,7 @@ def edit(path: Path, change: Any) -> None:
     path.write_text(yaml.safe_dump(data, sort_keys=False))
 
 
-def _to_gold(doc: dict[str, Any]) -> None:
+def to_gold(doc: dict[str, Any]) -> None:
     """Gold, with the service manager gold needs (the support model is not the contract)."""
     doc["spec"]["tier"] = "gold"
     doc["spec"]["support"]["service_manager"] = {
@@ -85,9 +85,9 @@ def _to_gold(doc: dict[str, Any]) -> None:
     }
 
 
-def test_silver_to_gold_plans_every_step_that_reads_the_tier(workspace: Path) -> None:
+def test_silverto_gold_plans_every_step_that_reads_the_tier(workspace: Path) -> None:
     spec = workspace / "specs" / "northwind-traders.yaml"
-    edit(spec, _to_gold)
+    edit(spec, to_gold)
     planned, text = plan(workspace)
     steps = steps_of(planned)
     assert {name for name, s in steps.items() if s["action"] != "no-op"} == TIER_READERS
@@ -117,7 +117,7 @@ def test_silver_to_gold_plans_every_step_that_reads_the_tier(workspace: Path) ->
 def test_a_spec_that_restated_silvers_policy_must_drop_it_to_go_gold(tmp_path: Path) -> None:
     spec = tmp_path / "northwind-traders.yaml"
     shutil.copy(ROOT / "specs" / "northwind-traders.yaml", spec)
-    edit(spec, _to_gold)
+    edit(spec, to_gold)
     result = run_cli("validate", "--format", "json", str(spec))
     assert result.returncode == 1
     found = {
