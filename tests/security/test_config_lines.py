@@ -136,12 +136,14 @@ def test_a_templated_inventory_value_is_checked_by_the_playbooks_after_evaluatio
     ws = make_workspace(tmp_path / "ws")
     site = tmp_path / "dc" / "acme-corp"
     # a template cannot be checked before Ansible evaluates it: the playbook's guard does
-    address = "{{ '10.0.0.10' ~ '\\n' }}"
-    _inventory(ws, {"acme-corp": _local(site, asp_service_address=address)})
+    # (the subnet and service address are read by asp-provision itself, so a template there
+    # is refused before the run: see test_addresses)
+    servers = "{{ ['ns1.dc.example.' ~ '\\n@ IN A 6.6.6.6'] }}"
+    _inventory(ws, {"acme-corp": _local(site, asp_dns_nameservers=servers)})
     result = cli(ws, "apply", "--yes", "--only", "network", "specs/acme-corp.yaml")
     assert result.returncode == 1, result.stderr
     assert "acme-corp: step network failed" in result.stderr
-    assert "the service address" in result.stderr
+    assert "the name servers are malformed" in " ".join(result.stderr.split())  # wrapped
     assert not (site / "network" / "nftables.nft").exists()
 
 
