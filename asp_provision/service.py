@@ -53,10 +53,12 @@ class Service:
         self.workspace = workspace
         self.catalog_path = catalog or workspace.catalog_path
         self._inventory: Inventory | None = None
-        from asp_provision.run.private import sweep
+        # what a run killed by SIGKILL left of its secrets (its inventory) goes first; the
+        # folder is looked at before its module is loaded, which start-up need not pay for
+        if (workspace.asp_dir / "private").is_dir():  # run.private.FOLDER
+            from asp_provision.run.private import sweep
 
-        # what a run killed by SIGKILL left of its secrets (its inventory) goes first
-        sweep(workspace.asp_dir)
+            sweep(workspace.asp_dir)
 
     def spec_paths(self, paths: list[Path]) -> list[Path]:
         """The spec files for ``paths``, or the workspace's specs folder when empty."""
