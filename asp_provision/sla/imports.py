@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -111,6 +111,19 @@ class _Rows:
         self.header = [h.strip() for h in next(reader, [])]
         self.rows = list(reader)
 
+    def filled_rows(self) -> Iterator[tuple[int, list[str]]]:
+        """Each row that is not blank, with its line; a row of the wrong width is a problem."""
+        for index, row in enumerate(self.rows):
+            line = index + 2
+            if not any(cell.strip() for cell in row):
+                continue
+            if len(row) != len(self.header):
+                self.fail(
+                    line, None, f"{len(row)} values, but the header has {len(self.header)} columns"
+                )
+                continue
+            yield line, row
+
     def fail(self, line: int, column: int | None, message: str) -> None:
         self.problems.append(Problem(self.path, line, column, message))
 
@@ -150,13 +163,7 @@ def read_tickets(path: Path, fmt: str, customers: Customers) -> list[TicketRow]:
     names = PRIORITY_NAMES[fmt]
     out: list[TicketRow] = []
     seen: dict[str, int] = {}
-    for index, row in enumerate(r.rows):
-        line = index + 2
-        if not any(cell.strip() for cell in row):
-            continue
-        if len(row) != len(r.header):
-            r.fail(line, None, f"{len(row)} values, but the header has {len(r.header)} columns")
-            continue
+    for line, row in r.filled_rows():
 
         def cell(field: str, row: list[str] = row) -> str:
             return row[cols[field]].strip() if field in cols else ""
@@ -262,13 +269,7 @@ def read_outages(path: Path, customers: Customers) -> list[OutageRow]:
         raise ImportInvalid(r.path, r.problems)
     out: list[OutageRow] = []
     seen: dict[tuple[str, float], int] = {}
-    for index, row in enumerate(r.rows):
-        line = index + 2
-        if not any(cell.strip() for cell in row):
-            continue
-        if len(row) != len(r.header):
-            r.fail(line, None, f"{len(row)} values, but the header has {len(r.header)} columns")
-            continue
+    for line, row in r.filled_rows():
 
         def cell(field: str, row: list[str] = row) -> str:
             return row[cols[field]].strip() if field in cols else ""
