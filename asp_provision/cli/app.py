@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 import typer
 
 from asp_provision import __version__
-from asp_provision.cli.startup import skip_pydantic_plugins
+from asp_provision.cli.startup import only_command, skip_pydantic_plugins
 from asp_provision.errors import AspError, Interrupted, UsageError
 
 if TYPE_CHECKING:
@@ -152,7 +152,8 @@ def main() -> NoReturn:
     signal.signal(signal.SIGINT, _interrupt)
     skip_pydantic_plugins()
     try:
-        app(prog_name="asp-provision")
+        with only_command(app, sys.argv[1:]):
+            app(prog_name="asp-provision")
     except SystemExit:
         raise
     except AspError as exc:

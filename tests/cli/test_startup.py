@@ -1,4 +1,5 @@
-"""Start-up: the command line does not scan installed packages for pydantic plugins."""
+"""Start-up: the command line does not scan installed packages for pydantic plugins, and
+builds only the command it is asked for."""
 
 from __future__ import annotations
 
@@ -6,9 +7,12 @@ import subprocess
 import sys
 
 import pytest
+import typer.core
+import typer.main
 
-from asp_provision.cli.startup import LOADER, skip_pydantic_plugins
-from tests.cli.helpers import ROOT
+from asp_provision.cli import app
+from asp_provision.cli.startup import LOADER, command_word, only_command, skip_pydantic_plugins
+from tests.cli.helpers import ROOT, run_cli
 
 _RUN_AND_LIST_MODULES = """
 import sys
@@ -52,3 +56,51 @@ def test_an_already_loaded_loader_is_kept(monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.setitem(sys.modules, LOADER, real)
     skip_pydantic_plugins()
     assert sys.modules[LOADER] is real
+
+
+@pytest.mark.parametrize(
+    ("argv", "word"),
+    [
+        (["validate", "specs/a.yaml"], "validate"),
+        (["-C", "ws", "plan", "x.yaml"], "plan"),
+        (["--state", "validate", "status"], "status"),  # a state file named "validate"
+        (["--workspace=ws", "--state", "s.db", "sla", "report"], "sla"),
+        (["--", "apply"], "apply"),
+        (["--help"], None),
+        (["-C"], None),
+        ([], None),
+    ],
+)
+def test_the_command_word_skips_the_root_options_and_their_values(
+    argv: list[str], word: str | None
+) -> None:
+    assert command_word(argv) == word
+
+
+def _built(argv: list[str]) -> list[str]:
+    with only_command(app, argv):
+        group = typer.main.get_command(app)
+    assert isinstance(group, typer.core.TyperGroup)
+    return sorted(group.commands)
+
+
+def test_only_the_named_command_is_built_and_the_application_is_left_whole() -> None:
+    everything = _built(["--help"])
+    assert {"validate", "plan", "apply", "usage", "sla", "invoice"} <= set(everything)
+    assert _built(["-C", ".", "validate", "x.yaml"]) == ["validate"]
+    assert _built(["sla", "report", "--all"]) == ["sla"]
+    assert _built(["valdate"]) == everything  # a misspelling keeps every command
+    assert _built(["--help"]) == everything  # and the application is whole again
+
+
+def test_help_lists_every_command_and_a_misspelling_gets_its_suggestion() -> None:
+    listed = run_cli("--help")
+    assert listed.returncode == 0
+    for name in ("validate", "plan", "apply", "destroy", "invoice", "usage", "sla"):
+        assert f" {name} " in listed.stdout
+    typo = run_cli("-C", ".", "valdate")
+    assert typo.returncode == 2
+    assert "Did you mean 'validate'?" in typo.stderr
+    sub = run_cli("sla", "report", "--help")
+    assert sub.returncode == 0
+    assert "Usage: asp-provision sla report" in sub.stdout
