@@ -10,6 +10,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from asp_provision.errors import CatalogError
+from asp_provision.spec import catalog_cache
 from asp_provision.spec.diagnostics import field_name
 
 CATALOG_FILE = "catalog.yaml"
@@ -344,6 +345,10 @@ def load_catalog(path: Path | None = None) -> Catalog:
     doc = Document(name)
     text = read_text(path, doc) if path else default_catalog_text()
     if text is not None:
+        kept = catalog_cache.load(text)
+        if kept is not None:
+            _cache[key] = kept
+            return kept
         # descriptions may span lines; what reaches a configuration line is matched by
         # a spec's value first, and a spec's values are one line each
         load_text(text, doc, one_line=False)
@@ -358,4 +363,6 @@ def load_catalog(path: Path | None = None) -> Catalog:
         line, column = doc.locate(loc)
         raise CatalogError(err["msg"], name, line, column, field_name(loc)) from None
     _cache[key] = catalog
+    if text is not None:
+        catalog_cache.store(text, catalog)
     return catalog
