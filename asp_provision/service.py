@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from asp_provision.scaffold.workspace import InitResult
     from asp_provision.sla.report import CustomerReport
     from asp_provision.sla.workflow import Customers, Imported
+    from asp_provision.spec.across import Taken
     from asp_provision.spec.catalog import Catalog
     from asp_provision.state.locks import Lock
     from asp_provision.state.store import Snapshot, StateReader
@@ -333,9 +334,9 @@ class Service:
         self, values: DealValues, out: str | None, force: bool, dry_run: bool
     ) -> tuple[Deal, NewSpec]:
         """A checked spec for one deal, written unless ``dry_run`` or ``out`` is ``-``."""
-        from asp_provision.scaffold.deal import read_deal
+        from asp_provision.scaffold.deal import DealInvalid, read_deal
         from asp_provision.scaffold.files import elsewhere, existing_customers, refuse_overwrite
-        from asp_provision.scaffold.new import new_spec, spec_path, write_spec
+        from asp_provision.scaffold.new import conflicts, new_spec, spec_path, write_spec
 
         deal = read_deal(values, self.catalog)
         path: Path | None
@@ -352,9 +353,22 @@ class Service:
             if why is not None:
                 raise UsageError(why)
         spec = new_spec(deal, self.catalog, self.templates(), path)
+        problems = conflicts(spec, self._claims_held(but=deal.customer))
+        if problems:
+            raise DealInvalid(problems)
         if spec.path is not None and not dry_run:
             write_spec(spec, force)
         return deal, spec
+
+    def _claims_held(self, but: str | None = None) -> Taken:
+        """The domains and accounts the workspace's customers hold (``but``'s aside)."""
+        from asp_provision.scaffold.new import workspace_claims
+
+        snapshot = self.state_reader().snapshot()
+        recorded = {n: c.spec for n, c in snapshot.customers.items() if n != but}
+        state = f"the state {shown(self.workspace.state_path)}"
+        taken = workspace_claims(shown(self.workspace.specs_dir), recorded, state)
+        return taken
 
     def new_from_csv(self, deals_csv: Path, force: bool, dry_run: bool) -> DealSpecs:
         """A checked spec for every row of a CSV of deals; all written, or none."""
@@ -367,6 +381,7 @@ class Service:
             workspace.path(workspace.settings.templates),
             self.catalog_path,
             force,
+            self._claims_held(),
         )
         if not dry_run:
             write_specs(made.specs, force)

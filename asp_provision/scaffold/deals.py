@@ -27,8 +27,9 @@ from asp_provision.scaffold.files import (
     special_file,
     write_text,
 )
-from asp_provision.scaffold.new import NewSpec, new_spec, spec_path
+from asp_provision.scaffold.new import NewSpec, conflicts, new_spec, spec_path
 from asp_provision.scaffold.templates import Templates
+from asp_provision.spec.across import Taken
 from asp_provision.spec.batch import PARALLEL_FROM
 from asp_provision.spec.catalog import load_catalog
 from asp_provision.spec.rules import did_you_mean
@@ -183,10 +184,13 @@ def make_specs(
     templates_dir: Path | None,
     catalog_path: Path | None,
     force: bool = False,
+    taken: Taken | None = None,
 ) -> DealSpecs:
     """A checked spec for every row; raise DealsInvalid listing every bad row's problems.
 
-    Rows are checked in worker processes when there are many of them.
+    Rows are checked in worker processes when there are many of them. ``taken``: the
+    domains and accounts other customers hold already; rows may not claim them, nor
+    claim what an earlier row does.
     """
     jobs = [
         (deals.rows[i : i + _CHUNK], specs_dir, templates_dir, catalog_path)
@@ -208,6 +212,7 @@ def make_specs(
             for chunk in pool.map(_check_rows, jobs):
                 outcomes.extend(chunk)
     _check_together(outcomes, deals, force, specs_dir)
+    _check_claims(outcomes, deals.path, taken or Taken())
     for outcome in outcomes:
         if outcome.failure is not None:
             message, where, line = outcome.failure
@@ -257,6 +262,17 @@ def _check_together(
                 refuse_overwrite(spec.path, force)
             except UsageError as exc:
                 outcome.problems.append(Problem("customer", str(exc)))
+
+
+def _check_claims(outcomes: list[Outcome], path: str, taken: Taken) -> None:
+    """Rows claiming a domain or an account that a customer (or an earlier row) holds."""
+    for outcome in outcomes:
+        spec = outcome.spec
+        if spec is None or spec.claims is None:
+            continue
+        if not outcome.problems:
+            outcome.problems.extend(conflicts(spec, taken))
+        taken.hold(spec.customer, f"{path}:{outcome.line}", spec.claims)
 
 
 _Job = tuple[Sequence[DealRow], Path, Path | None, Path | None]

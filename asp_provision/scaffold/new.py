@@ -9,18 +9,22 @@ one that no option explains is the template's, and says so.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from asp_provision.errors import position
 from asp_provision.scaffold import sizing
 from asp_provision.scaffold.deal import Contact, Deal, DealInvalid, Problem
 from asp_provision.scaffold.files import write_text
 from asp_provision.scaffold.templates import Templates
+from asp_provision.spec.across import Claims, Taken, claims_of
+from asp_provision.spec.batch import spec_files
 from asp_provision.spec.catalog import Catalog
 from asp_provision.spec.check import check_document
 from asp_provision.spec.diagnostics import Diagnostic, Path_
-from asp_provision.spec.loader import Document, load_text
+from asp_provision.spec.loader import Document, load_file, load_text
 
 _FIELD_OPTIONS: dict[Path_, str] = {
     ("metadata", "customer"): "customer",
@@ -75,6 +79,8 @@ class NewSpec:
     path: Path | None
     text: str
     warnings: tuple[Problem, ...] = ()
+    claims: Claims | None = None
+    """What the spec claims that no other customer may (its domain, its account)."""
 
 
 def spec_path(specs_dir: Path, customer: str) -> Path:
@@ -95,7 +101,47 @@ def new_spec(deal: Deal, catalog: Catalog, templates: Templates, path: Path | No
         (errors if diagnostic.severity == "error" else warnings).append(problem)
     if errors:
         raise DealInvalid(_unique(errors))
-    return NewSpec(deal.customer, path, text, tuple(warnings))
+    return NewSpec(deal.customer, path, text, tuple(warnings), result.claims)
+
+
+def workspace_claims(specs_dir: Path, recorded: Mapping[str, Any], state: str) -> Taken:
+    """The domains and accounts held by the workspace's specs and the state's customers.
+
+    Only the values are read, not checked: a spec that does not validate still holds
+    what it says.
+    """
+    taken = Taken()
+    in_files: set[str] = set()
+    paths = spec_files([specs_dir]) if specs_dir.is_dir() else []
+    for path in paths:
+        doc = load_file(path)
+        data = doc.data
+        customer = data.get("metadata", {}).get("customer") if isinstance(data, dict) else None
+        if not isinstance(customer, str):
+            continue
+        claims = claims_of(data, doc.locate)
+        in_files.add(customer)
+        taken.hold(
+            customer,
+            position(str(path), *claims.domain_at),
+            claims,
+            position(str(path), *claims.account_at),
+        )
+    taken.hold_recorded(recorded, state, but=in_files)
+    return taken
+
+
+def conflicts(spec: NewSpec, taken: Taken) -> list[Problem]:
+    """The problems of ``spec`` claiming what another customer holds in ``taken``."""
+    if spec.claims is None:
+        return []
+    found = taken.conflicts(spec.customer, spec.claims)
+    return [p for d in found if (p := _option_problem(d)) is not None]
+
+
+def _option_problem(d: Diagnostic) -> Problem | None:
+    found = _option_of(d.path)
+    return None if found is None else Problem(found[1], d.message)
 
 
 def _unique(problems: list[Problem]) -> list[Problem]:

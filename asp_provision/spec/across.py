@@ -110,6 +110,41 @@ class _Holder:
     claims: Claims
 
 
+class Taken:
+    """What customers already hold: each domain and billing account, with where it is said.
+
+    The first to claim a domain or an account holds it; a later claim by another customer
+    is a problem. ``check_across`` uses it over a run's files; ``new`` over a workspace.
+    """
+
+    def __init__(self) -> None:
+        self.domains: dict[str, _Holder] = {}
+        self.accounts: dict[str, _Holder] = {}
+
+    def hold(self, customer: str, where: str, claims: Claims, account_where: str = "") -> None:
+        """Record ``customer``'s claims, said at ``where`` (its account at ``account_where``)."""
+        if claims.domain is not None:
+            self.domains.setdefault(claims.domain, _Holder(customer, where, claims))
+        if claims.account is not None and claims.terms is not None:
+            holder = _Holder(customer, account_where or where, claims)
+            self.accounts.setdefault(claims.account, holder)
+
+    def hold_recorded(
+        self, recorded: Mapping[str, Any], state: str, but: Iterable[str] = ()
+    ) -> None:
+        """The claims of customers recorded in ``state`` (those in ``but`` aside)."""
+        skip = set(but)
+        for customer, spec in sorted(recorded.items()):
+            if customer not in skip:
+                self.hold(customer, f"applied, in {state}", claims_of(spec))
+
+    def conflicts(
+        self, customer: str, claims: Claims, capacity: int | None = None
+    ) -> list[Diagnostic]:
+        """What is wrong with ``customer`` claiming ``claims`` beside what is held."""
+        return list(_problems(customer, claims, self.domains, self.accounts, capacity))
+
+
 def check_across(
     results: list[CheckedSpec],
     capacity: int | None = None,
@@ -121,22 +156,21 @@ def check_across(
     ``capacity``: servers a customer's subnet holds. ``recorded``: customer -> the spec
     recorded in ``state``, for customers whose spec is not among ``results``.
     """
-    domains: dict[str, _Holder] = {}
-    accounts: dict[str, _Holder] = {}
-    in_files = {r.customer for r in results if r.customer}
-    for customer, spec in sorted((recorded or {}).items()):
-        if customer not in in_files:
-            holder = _Holder(customer, f"applied, in {state}", claims_of(spec))
-            _register(holder, domains, accounts)
+    taken = Taken()
+    taken.hold_recorded(recorded or {}, state, but=(r.customer for r in results if r.customer))
     out = []
     for result in results:
         claims = result.claims
         if claims is None or result.customer is None:
             out.append(result)
             continue
-        found = list(_problems(result.customer, claims, domains, accounts, capacity))
-        at = position(result.path, *claims.domain_at)
-        _register(_Holder(result.customer, at, claims), domains, accounts, result.path)
+        found = taken.conflicts(result.customer, claims, capacity)
+        taken.hold(
+            result.customer,
+            position(result.path, *claims.domain_at),
+            claims,
+            position(result.path, *claims.account_at),
+        )
         if found:
             result = replace(
                 result,
@@ -146,20 +180,6 @@ def check_across(
             )
         out.append(result)
     return out
-
-
-def _register(
-    holder: _Holder,
-    domains: dict[str, _Holder],
-    accounts: dict[str, _Holder],
-    path: str | None = None,
-) -> None:
-    claims = holder.claims
-    if claims.domain is not None:
-        domains.setdefault(claims.domain, holder)
-    if claims.account is not None and claims.terms is not None:
-        where = holder.where if path is None else position(path, *claims.account_at)
-        accounts.setdefault(claims.account, replace(holder, where=where))
 
 
 def _problems(
