@@ -204,7 +204,8 @@ def spec_context(deal: Deal, catalog: Catalog) -> dict[str, Any]:
     tier = catalog.tiers[deal.tier]
     offer = catalog.applications[deal.app]
     rule = offer.sizing
-    db = sizing.db_pool(rule)
+    ha, zones = tier.high_availability, list(catalog.zones)
+    db = sizing.db_pool(rule, ha, zones)
     return {
         "deal": {
             "customer": deal.customer,
@@ -254,7 +255,7 @@ def spec_context(deal: Deal, catalog: Catalog) -> dict[str, Any]:
             "middleware": list(offer.middleware),
         },
         "sizing": {
-            "app": sizing.app_pool(rule, deal.seats).as_dict(),
+            "app": sizing.app_pool(rule, deal.seats, ha, zones).as_dict(),
             "db": db.as_dict() if db else None,
             "storage_gb": sizing.storage_gb(rule, deal.seats),
         },

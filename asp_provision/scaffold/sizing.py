@@ -6,7 +6,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from asp_provision.spec.catalog import Sizing
+from asp_provision.spec.catalog import HighAvailability, Sizing
 
 MAX_CORES_PER_SERVER = 32
 """The largest app server the house builds; more cores mean more servers."""
@@ -23,6 +23,8 @@ class PoolSize:
     cpu_cores: int
     memory_gb: int
     disk_gb: int
+    zones: tuple[str, ...] = ()
+    """The zones the servers are spread over; none: the catalog's first."""
 
     def as_dict(self) -> dict[str, Any]:
         """As template data."""
@@ -31,27 +33,44 @@ class PoolSize:
             "cpu_cores": self.cpu_cores,
             "memory_gb": self.memory_gb,
             "disk_gb": self.disk_gb,
+            "zones": list(self.zones),
         }
 
 
-def app_pool(rule: Sizing, seats: int) -> PoolSize:
+def _spread(ha: HighAvailability | None, zones: list[str]) -> tuple[str, ...]:
+    return tuple(zones[: ha.min_zones]) if ha is not None and ha.min_zones > 1 else ()
+
+
+def app_pool(
+    rule: Sizing, seats: int, ha: HighAvailability | None = None, zones: list[str] | None = None
+) -> PoolSize:
     """The catalog's app cores for ``seats``, over at least its minimum of servers.
 
-    Cores per server are rounded up to an even number; memory follows the cores.
+    Cores per server are rounded up to an even number; memory follows the cores. A tier
+    with a high-availability rule (``ha``) gets its servers, over its first ``zones``.
     """
     cores = rule.app_cores(seats)
-    count = max(rule.min_app_servers, math.ceil(cores / MAX_CORES_PER_SERVER))
+    least = max(rule.min_app_servers, ha.min_app_servers if ha else 1)
+    count = max(least, math.ceil(cores / MAX_CORES_PER_SERVER))
     per_server = math.ceil(cores / count)
     per_server += per_server % 2
-    return PoolSize(count, per_server, per_server * rule.memory_gb_per_app_core, APP_DISK_GB)
+    memory = per_server * rule.memory_gb_per_app_core
+    return PoolSize(count, per_server, memory, APP_DISK_GB, _spread(ha, zones or []))
 
 
-def db_pool(rule: Sizing) -> PoolSize | None:
-    """One database server with the catalog's db cores, or None when it asks for none."""
+def db_pool(
+    rule: Sizing, ha: HighAvailability | None = None, zones: list[str] | None = None
+) -> PoolSize | None:
+    """The database servers with the catalog's db cores, or None when it asks for none.
+
+    One server; a primary and replicas (``ha.min_db_servers`` in all) over ``ha``'s zones.
+    """
     if rule.db_cores == 0:
         return None
     cores = rule.db_cores
-    return PoolSize(1, cores, cores * rule.memory_gb_per_app_core, DB_DISK_GB)
+    count = ha.min_db_servers if ha else 1
+    memory = cores * rule.memory_gb_per_app_core
+    return PoolSize(count, cores, memory, DB_DISK_GB, _spread(ha, zones or []))
 
 
 def storage_step(size_gb: int) -> int:

@@ -138,8 +138,19 @@ def _weekly(text: str) -> str:
     return text
 
 
+ZoneName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{0,31}$")]
+"""A placement zone of the site: lowercase letters, digits and '-'."""
+
 WeeklyHours = Annotated[str, AfterValidator(_weekly)]
 """Hours in a week, in the customer's time zone: ``Mon-Fri 08:00-18:00``, ``Sun 02:00-06:00``."""
+
+
+class HighAvailability(_Model):
+    """What a tier's servers must be to keep its availability promise."""
+
+    min_app_servers: Annotated[int, Field(ge=1)] = 2
+    min_db_servers: Annotated[int, Field(ge=1)] = 2
+    min_zones: Annotated[int, Field(ge=1)] = 2
 
 
 class Tier(_Model):
@@ -175,6 +186,11 @@ class Tier(_Model):
     named_contacts: list[Literal["service_manager", "primary_engineer"]] = Field(
         default_factory=list,
         description="The people a spec of this tier must name in spec.support.",
+    )
+    high_availability: HighAvailability | None = Field(
+        default=None,
+        description="Servers a spec of this tier needs at least: application servers, "
+        "database servers (a primary and replicas) and the placement zones each spans.",
     )
 
     @model_validator(mode="after")
@@ -318,6 +334,24 @@ class Catalog(_Model):
     applications: Annotated[dict[str, ApplicationOffer], Field(min_length=1)]
     effort: dict[str, StepEffort]
     pricing: Pricing = Field(default_factory=Pricing)
+    zones: Annotated[list[ZoneName], Field(min_length=1)] = Field(
+        default_factory=lambda: ["zone-a"],
+        description="The site's placement zones; a pool's servers are spread over the ones "
+        "it names, in turn.",
+    )
+
+    @model_validator(mode="after")
+    def _zones_cover_high_availability(self) -> Catalog:
+        if len(set(self.zones)) != len(self.zones):
+            raise ValueError("zones: each zone is listed once")
+        for name, tier in self.tiers.items():
+            rule = tier.high_availability
+            if rule is not None and rule.min_zones > len(self.zones):
+                raise ValueError(
+                    f"tiers.{name}.high_availability.min_zones is {rule.min_zones}, but the "
+                    f"catalog has {len(self.zones)} zone(s)"
+                )
+        return self
 
     def tier_names(self) -> list[str]:
         """Tier names, from the least to the most promising."""

@@ -122,6 +122,7 @@ SecretRef = Annotated[
 ]
 Username = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9._-]{1,31}$")]
 RoleName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]{0,39}$")]
+ZoneName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{0,31}$")]
 Url = Annotated[str, StringConstraints(pattern=r"^https://[^\s/$.?#][^\s]*$")]
 Date = Annotated[dt.date, Field(strict=False)]  # written as text: YYYY-MM-DD
 LabelKey = Annotated[str, AfterValidator(_label_key)]
@@ -190,6 +191,11 @@ class Pool(Model):
     cpu_cores: Annotated[int, Field(ge=1, le=256)]
     memory_gb: Annotated[int, Field(ge=1, le=4096)]
     disk_gb: Annotated[int, Field(ge=10, le=100_000)]
+    zones: Annotated[list[ZoneName], Field(min_length=1, max_length=16)] | None = Field(
+        default=None,
+        description="Placement zones from the catalog; the servers are spread over them in "
+        "turn (default: the catalog's first zone).",
+    )
 
 
 class Servers(Model):

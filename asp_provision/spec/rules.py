@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from asp_provision.spec import secretref
+from asp_provision.spec.availability import check_high_availability, check_zones
 from asp_provision.spec.catalog import Catalog, Tier
 from asp_provision.spec.contract import check_below_tier
 from asp_provision.spec.diagnostics import Path_
@@ -72,8 +73,20 @@ def check(parts: Parts, catalog: Catalog, report: Report) -> None:
     _check_security(parts, report)
     _check_users(parts, report)
     _check_sizing(parts, catalog, report)
+    _check_placement(parts, tier, catalog, report)
     _check_currency(parts, catalog, report)
     _check_country(parts, catalog, report)
+
+
+def _check_placement(parts: Parts, tier: Tier | None, catalog: Catalog, report: Report) -> None:
+    if parts.servers is None:
+        return
+    pools = parts.servers.pools
+    check_zones(pools, catalog, report)
+    if tier is not None and tier.high_availability is not None and parts.tier is not None:
+        offer = catalog.applications.get(parts.application.name) if parts.application else None
+        with_db = any(p.role == "db" for p in pools) or (offer is None or offer.sizing.db_cores > 0)
+        check_high_availability(parts.tier, tier.high_availability, pools, catalog, report, with_db)
 
 
 def _check_currency(parts: Parts, catalog: Catalog, report: Report) -> None:

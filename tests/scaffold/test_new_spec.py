@@ -168,6 +168,18 @@ def test_platinum_is_dedicated_and_gets_daily_backups_and_realtime_reports() -> 
     assert spec["network"]["qos"] == "premium"
 
 
+@pytest.mark.parametrize("app", ["hosted-email", "erp-core"])
+def test_platinum_is_sized_to_its_availability_rule(app: str) -> None:
+    # 10 seats need one app server by the sizing rules; platinum needs two of each role,
+    # spread over two zones
+    made = make(deal_values(tier="platinum", app=app, seats="10"))
+    pools = {p["role"]: p for p in yaml.safe_load(made.text)["spec"]["servers"]["pools"]}
+    assert pools["app"]["count"] == 2 and pools["app"]["zones"] == ["zone-a", "zone-b"]
+    assert pools["db"]["count"] == 2 and pools["db"]["zones"] == ["zone-a", "zone-b"]
+    gold = yaml.safe_load(make(deal_values(tier="gold", app=app, seats="10")).text)["spec"]
+    assert all("zones" not in p for p in gold["servers"]["pools"])
+
+
 def test_silver_gets_weekly_backups_and_historical_reports() -> None:
     spec = yaml.safe_load(make(deal_values(tier="silver")).text)["spec"]
     assert spec["servers"]["tenancy"] == "shared"

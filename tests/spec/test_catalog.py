@@ -200,3 +200,25 @@ def test_a_missing_catalog_file_is_a_catalog_error(tmp_path: Path) -> None:
         load_catalog(path)
     assert caught.value.path == str(path)
     assert caught.value.message.startswith("cannot read the file")
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        (
+            "zones: [zone-a, zone-b, zone-c]",
+            "zones: [zone-a]",
+            "tiers.platinum.high_availability.min_zones is 2, but the catalog has 1 zone(s)",
+        ),
+        ("zones: [zone-a, zone-b, zone-c]", "zones: [zone-a, zone-a]", "each zone is listed once"),
+        ("zones: [zone-a, zone-b, zone-c]", "zones: [Zone A, zone-b]", "should match pattern"),
+    ],
+)
+def test_zones_that_cannot_hold_a_tiers_rule_are_refused(
+    tmp_path: Path, old: str, new: str, message: str
+) -> None:
+    path = _broken(tmp_path, old, new)
+    with pytest.raises(CatalogError) as caught:
+        load_catalog(path)
+    assert message in str(caught.value)
+    assert caught.value.line is not None

@@ -147,6 +147,9 @@ def test_sla_equal_to_the_tier_promise_is_accepted(tmp_path: Path, tier: str) ->
             "email": "sara.holm@example.com",
             "phone": "+46 70 555 01 32",
         }
+        if offer.high_availability is not None:  # its servers, too
+            for pool in spec(d)["servers"]["pools"]:
+                pool.update(count=max(pool["count"], 2), zones=["zone-a", "zone-b"])
 
     _, result = checked(tmp_path, edit)
     assert result.diagnostics == [], shown(result.diagnostics)
@@ -441,10 +444,16 @@ def test_too_few_app_servers_for_the_application(tmp_path: Path) -> None:
         lambda d: spec(d)["servers"]["pools"][0].update(count=1, cpu_cores=32),
         "globex-bank",
     )
-    d = only(result)
+    d, ha = result.diagnostics
     assert (d.severity, d.code, d.field) == ("warning", "undersized", "spec.servers.pools[0]")
     assert_at(d, path, "role: app")
     assert d.message == "1 app servers; erp-core needs at least 2"
+    # and below what the platinum tier's availability needs
+    assert (ha.severity, ha.code, ha.field) == ("error", "ha-required", "spec.servers.pools[0]")
+    assert ha.message.startswith(
+        "the platinum tier is highly available: it needs at least 2 app servers (it has 1) "
+        "and app servers in at least 2 zones (they are in 1)"
+    )
 
 
 def test_no_app_pool_at_all(tmp_path: Path) -> None:
