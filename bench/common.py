@@ -50,7 +50,9 @@ def spec_data(index: int, users: int = 20) -> dict[str, Any]:
         "customer_cidrs": [f"10.{index % 250}.0.0/16"],
     }
     spec["network"]["allow_from"] = [f"10.{index % 250}.0.0/16", "198.51.100.7/32"]
-    if tier == "platinum":
+    if tier == "platinum":  # highly available: two of each role, over two zones
+        for pool in spec["servers"]["pools"]:
+            pool.update(count=max(pool["count"], 2), zones=["zone-a", "zone-b"])
         spec["support"]["primary_engineer"] = {
             "name": f"Engineer {index}",
             "email": f"engineer@{name}.example",
