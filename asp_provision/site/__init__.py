@@ -1,0 +1,1 @@
+"""The local site: its certificate authority."""
