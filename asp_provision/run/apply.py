@@ -16,10 +16,10 @@ from asp_provision.plan.addressing import layout
 from asp_provision.plan.diff import SECRET_SHOWN, digest, step_inputs, with_fingerprints
 from asp_provision.plan.model import Plan
 from asp_provision.plan.planner import Desired
-from asp_provision.plan.steps import STEPS
+from asp_provision.plan.steps import SITE_VARS, STEPS
 from asp_provision.run import secrets
 from asp_provision.run.events import Event, RunStarted, StepFinished, TaskResult
-from asp_provision.run.executor import Executor, RunOutcome, RunRequest, StopRun
+from asp_provision.run.executor import Executor, RunOutcome, RunRequest, StopRun, role_tasks
 from asp_provision.run.inventory import Host
 from asp_provision.run.overrides import Override
 from asp_provision.run.recording import Recording, recording
@@ -304,16 +304,9 @@ class Runner:
     ) -> RunRequest:
         """The run of ``steps`` (or their teardowns) for ``hosts``, with this workspace's settings.
 
-        Refused, before anything is locked, when a playbook is not there.
+        Refused, before anything is locked, when a role's task file is not there.
         """
-        folder = self.playbooks / "teardown" if teardown else self.playbooks
-        missing = [shown(folder / f"{s}.yml") for s in steps if not (folder / f"{s}.yml").is_file()]
-        if missing:
-            raise UsageError(
-                f"no playbook {', '.join(map(str, missing))}; `asp-provision init` writes "
-                "the default playbooks into a new workspace"
-            )
-        return RunRequest(
+        request = RunRequest(
             hosts=hosts,
             steps=steps,
             playbooks=self.playbooks,
@@ -326,6 +319,21 @@ class Runner:
             asp_dir=self.workspace.asp_dir,
             hidden_env=frozenset(hidden_env or ()),
         )
+        needed = dict.fromkeys(
+            [SITE_VARS]
+            + [
+                role.tasks_file(which)
+                for step in steps
+                for role, which in role_tasks(request, step)
+            ]
+        )
+        missing = [shown(self.playbooks / t) for t in needed if not (self.playbooks / t).is_file()]
+        if missing:
+            raise UsageError(
+                f"no role tasks {', '.join(map(str, missing))}; `asp-provision init` writes "
+                "the default playbooks into a new workspace"
+            )
+        return request
 
     def _recording(
         self,

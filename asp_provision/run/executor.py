@@ -24,6 +24,16 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from asp_provision.errors import Interrupted
+from asp_provision.plan.steps import (
+    APPLY,
+    CHECKS,
+    ROLES,
+    SITE_VARS,
+    STEPS,
+    TEARDOWN,
+    Step,
+    checked_by,
+)
 from asp_provision.run.events import (
     Event,
     RunStarted,
@@ -32,11 +42,11 @@ from asp_provision.run.events import (
     TaskResult,
     TaskStarted,
 )
-from asp_provision.run.inventory import Host, build_inventory, group, unsafe
+from asp_provision.run.inventory import Host, build_inventory, unsafe
 from asp_provision.run.private import PrivateDir, private_dir
 
 MARKER = "asp-provision step "
-"""Name prefix of the empty play that opens each step in the generated playbook."""
+"""Name prefix of each step's play in the generated playbook."""
 
 ERROR_PREFIXES = ("[ERROR]", "ERROR!")
 """How Ansible's error lines start (ansible-core 2.19, and earlier releases)."""
@@ -87,19 +97,38 @@ def mitogen_strategy_dir() -> str | None:
     return str(Path(ansible_mitogen.__file__).parent / "plugins" / "strategy")
 
 
-def wrapper_playbook(request: RunRequest) -> list[dict[str, Any]]:
-    """The generated playbook: for each step, a marker play, then the step's playbook.
+def role_tasks(request: RunRequest, step: str) -> list[tuple[Step, str]]:
+    """The role task files the run imports for ``step``, in order.
 
-    The playbooks' path is the workspace's, which may hold ``{{``: it is marked as data.
+    Applying a step runs its role's ``main``, then, for a step that verifies others, the
+    checks of each (its own first); a teardown runs the role's ``teardown``.
     """
-    plays: list[dict[str, Any]] = []
-    for step in request.steps:
-        name = f"teardown/{step}.yml" if request.teardown else f"{step}.yml"
-        plays.append(
-            {"name": MARKER + step, "hosts": group(step), "gather_facts": False, "tasks": []}
-        )
-        plays.append({"ansible.builtin.import_playbook": unsafe(str(request.playbooks / name))})
-    return plays
+    if request.teardown:
+        return [(STEPS[step], TEARDOWN)]
+    return [(STEPS[step], APPLY), *((s, CHECKS) for s in checked_by(step))]
+
+
+def entry_playbook(request: RunRequest) -> list[dict[str, Any]]:
+    """The generated playbook: one play per step, in run order, over the step's group.
+
+    Each play is named after its step (the events of a step begin with it) and imports
+    the step's role statically. The site values file is the workspace's, whose path may
+    hold ``{{``: it is marked as data.
+    """
+    site_vars = unsafe(str(request.playbooks / SITE_VARS))
+    return [
+        {
+            "name": MARKER + step,
+            "hosts": STEPS[step].group,
+            "gather_facts": False,
+            "vars_files": [site_vars],
+            "tasks": [
+                {"ansible.builtin.import_role": {"name": role.role, "tasks_from": which}}
+                for role, which in role_tasks(request, step)
+            ],
+        }
+        for step in request.steps
+    ]
 
 
 def _environment(request: RunRequest, private: Path) -> dict[str, str]:
@@ -108,6 +137,7 @@ def _environment(request: RunRequest, private: Path) -> dict[str, str]:
         "PATH": bindir + os.pathsep + os.environ.get("PATH", ""),
         "ANSIBLE_LIBRARY": str(request.playbooks / "library"),
         "ANSIBLE_MODULE_UTILS": str(request.playbooks / "module_utils"),
+        "ANSIBLE_ROLES_PATH": str(request.playbooks / ROLES),
         "ANSIBLE_RETRY_FILES_ENABLED": "False",
         "ANSIBLE_HOST_KEY_CHECKING": "False",
         "ANSIBLE_NOCOLOR": "True",
@@ -297,7 +327,7 @@ class Executor:
             (private / "tmp").mkdir()
             project = private / "project"
             project.mkdir()
-            (project / "main.yml").write_text(json.dumps(wrapper_playbook(request), indent=1))
+            (project / "main.yml").write_text(json.dumps(entry_playbook(request), indent=1))
             inventory = private / "inventory"
             inventory.mkdir()
             hosts_file = inventory / "hosts.json"

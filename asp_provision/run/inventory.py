@@ -16,9 +16,7 @@ from typing import Any
 from asp_provision.errors import UserError
 from asp_provision.plan.addressing import Network
 from asp_provision.plan.model import Charges
-
-GROUP_PREFIX = "asp_"
-
+from asp_provision.plan.steps import STEPS
 
 RESERVED_KEYS = ("__ansible_unsafe", "__ansible_vault")
 """Mapping keys that Ansible's JSON reader takes as markers, whatever the rest of the mapping."""
@@ -55,11 +53,6 @@ def plain(value: Any) -> Any:
     if isinstance(value, list):
         return [plain(v) for v in value]
     return value
-
-
-def group(step: str) -> str:
-    """The inventory group of the customers that run ``step``."""
-    return f"{GROUP_PREFIX}{step}"
 
 
 @dataclass(slots=True)
@@ -107,7 +100,8 @@ class Host:
 def build_inventory(hosts: list[Host], steps: list[str], local: bool = True) -> dict[str, Any]:
     """The inventory: every customer under ``all``, and one group per step it runs."""
     children: dict[str, Any] = {
-        group(step): {"hosts": {h.customer: {} for h in hosts if step in h.steps}} for step in steps
+        STEPS[step].group: {"hosts": {h.customer: {} for h in hosts if step in h.steps}}
+        for step in steps
     }
     return {
         "all": {
