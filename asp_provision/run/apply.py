@@ -16,12 +16,13 @@ from asp_provision.plan.addressing import layout
 from asp_provision.plan.diff import SECRET_SHOWN, digest, step_inputs, with_fingerprints
 from asp_provision.plan.model import Plan
 from asp_provision.plan.planner import Desired
-from asp_provision.plan.steps import SITE_VARS, STEPS
+from asp_provision.plan.steps import STEPS
 from asp_provision.run import secrets
 from asp_provision.run.events import Event, RunStarted, StepFinished, TaskResult
-from asp_provision.run.executor import Executor, RunOutcome, RunRequest, StopRun, role_tasks
+from asp_provision.run.executor import Executor, RunOutcome, RunRequest, StopRun
 from asp_provision.run.inventory import Host
 from asp_provision.run.overrides import Override
+from asp_provision.run.playbook import needed_files
 from asp_provision.run.recording import Recording, recording
 from asp_provision.spec.catalog import Catalog
 from asp_provision.spec.effective import effective_document
@@ -319,15 +320,8 @@ class Runner:
             asp_dir=self.workspace.asp_dir,
             hidden_env=frozenset(hidden_env or ()),
         )
-        needed = dict.fromkeys(
-            [SITE_VARS]
-            + [
-                role.tasks_file(which)
-                for step in steps
-                for role, which in role_tasks(request, step)
-            ]
-        )
-        missing = [shown(self.playbooks / t) for t in needed if not (self.playbooks / t).is_file()]
+        needed = needed_files(steps, teardown)
+        missing = [shown(self.playbooks / f) for f in needed if not (self.playbooks / f).is_file()]
         if missing:
             raise UsageError(
                 f"no role tasks {', '.join(map(str, missing))}; `asp-provision init` writes "

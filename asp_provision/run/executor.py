@@ -24,16 +24,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from asp_provision.errors import Interrupted
-from asp_provision.plan.steps import (
-    APPLY,
-    CHECKS,
-    ROLES,
-    SITE_VARS,
-    STEPS,
-    TEARDOWN,
-    Step,
-    checked_by,
-)
+from asp_provision.plan.steps import ROLES
 from asp_provision.run.events import (
     Event,
     RunStarted,
@@ -42,11 +33,9 @@ from asp_provision.run.events import (
     TaskResult,
     TaskStarted,
 )
-from asp_provision.run.inventory import Host, build_inventory, unsafe
+from asp_provision.run.inventory import Host, build_inventory
+from asp_provision.run.playbook import MARKER, entry_playbook
 from asp_provision.run.private import PrivateDir, private_dir
-
-MARKER = "asp-provision step "
-"""Name prefix of each step's play in the generated playbook."""
 
 ERROR_PREFIXES = ("[ERROR]", "ERROR!")
 """How Ansible's error lines start (ansible-core 2.19, and earlier releases)."""
@@ -95,40 +84,6 @@ def mitogen_strategy_dir() -> str | None:
     except ImportError:
         return None
     return str(Path(ansible_mitogen.__file__).parent / "plugins" / "strategy")
-
-
-def role_tasks(request: RunRequest, step: str) -> list[tuple[Step, str]]:
-    """The role task files the run imports for ``step``, in order.
-
-    Applying a step runs its role's ``main``, then, for a step that verifies others, the
-    checks of each (its own first); a teardown runs the role's ``teardown``.
-    """
-    if request.teardown:
-        return [(STEPS[step], TEARDOWN)]
-    return [(STEPS[step], APPLY), *((s, CHECKS) for s in checked_by(step))]
-
-
-def entry_playbook(request: RunRequest) -> list[dict[str, Any]]:
-    """The generated playbook: one play per step, in run order, over the step's group.
-
-    Each play is named after its step (the events of a step begin with it) and imports
-    the step's role statically. The site values file is the workspace's, whose path may
-    hold ``{{``: it is marked as data.
-    """
-    site_vars = unsafe(str(request.playbooks / SITE_VARS))
-    return [
-        {
-            "name": MARKER + step,
-            "hosts": STEPS[step].group,
-            "gather_facts": False,
-            "vars_files": [site_vars],
-            "tasks": [
-                {"ansible.builtin.import_role": {"name": role.role, "tasks_from": which}}
-                for role, which in role_tasks(request, step)
-            ],
-        }
-        for step in request.steps
-    ]
 
 
 def _environment(request: RunRequest, private: Path) -> dict[str, str]:
@@ -327,7 +282,11 @@ class Executor:
             (private / "tmp").mkdir()
             project = private / "project"
             project.mkdir()
-            (project / "main.yml").write_text(json.dumps(entry_playbook(request), indent=1))
+            (project / "main.yml").write_text(
+                json.dumps(
+                    entry_playbook(request.steps, request.playbooks, request.teardown), indent=1
+                )
+            )
             inventory = private / "inventory"
             inventory.mkdir()
             hosts_file = inventory / "hosts.json"

@@ -15,6 +15,7 @@ from typing import Any
 
 from asp_provision.errors import UserError
 from asp_provision.plan.addressing import Network
+from asp_provision.plan.derived import derive
 from asp_provision.plan.model import Charges
 from asp_provision.plan.steps import STEPS
 
@@ -91,6 +92,7 @@ class Host:
         }
         if self.network is not None:
             out["asp_network"] = unsafe(self.network.variables())
+            out["asp_derived"] = unsafe(derive(self.customer, self.document, self.network))
         if self.secrets:
             out["asp_secrets"] = unsafe(self.secrets)
             out["asp_secret_fingerprints"] = unsafe(self.fingerprints)

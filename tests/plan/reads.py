@@ -36,7 +36,7 @@ from asp_provision.plan import derived
 from asp_provision.plan.addressing import NETWORK_READ
 from asp_provision.plan.cost import CHARGES_READ
 from asp_provision.plan.steps import SITE_VARS
-from asp_provision.run.executor import RunRequest, role_tasks
+from asp_provision.run.playbook import role_tasks
 
 ROOTS = {"asp_spec": "spec", "asp_metadata": "metadata", "asp_tier": "tier"}
 CHARGES = "asp_charges"
@@ -265,8 +265,7 @@ def scan_step(playbooks: Path, step: str) -> Scan:
     """What applying ``step`` uses: the role task files its play imports, as the run does."""
     scan = Scan()
     _define_file(scan, playbooks / SITE_VARS)
-    request = RunRequest(hosts=[], steps=[step], playbooks=playbooks, log_dir=playbooks)
-    imported = role_tasks(request, step)
+    imported = role_tasks(step)
     for role in dict.fromkeys(r for r, _ in imported):
         for kind in ("defaults", "vars"):
             _define_file(scan, playbooks / "roles" / role.role / kind / "main.yml")

@@ -26,8 +26,8 @@ from asp_provision.plan.steps import (
     Step,
     checked_by,
 )
-from asp_provision.run.executor import MARKER, RunRequest, entry_playbook
 from asp_provision.run.inventory import build_inventory
+from asp_provision.run.playbook import MARKER, entry_playbook
 
 ROOT = Path(__file__).resolve().parents[2]
 PLAYBOOKS = ROOT / "playbooks"
@@ -82,20 +82,14 @@ def _plays(playbook: list[dict[str, Any]]) -> list[tuple[str, list[tuple[str, st
     return out
 
 
-def _request(steps: list[str], teardown: bool) -> RunRequest:
-    return RunRequest(
-        hosts=[], steps=steps, playbooks=PLAYBOOKS, log_dir=PLAYBOOKS, teardown=teardown
-    )
-
-
 def test_the_run_plays_each_step_from_the_registry() -> None:
-    playbook = entry_playbook(_request(list(STEPS), teardown=False))
+    playbook = entry_playbook(list(STEPS), PLAYBOOKS)
     assert [p["name"] for p in playbook] == [MARKER + s for s in STEPS]
     assert _plays(playbook)[-1] == (
         STEPS[VERIFY].group,
         [(VERIFY, APPLY), *((s.role, CHECKS) for s in checked_by(VERIFY))],
     )
-    teardown = entry_playbook(_request(list(reversed(STEPS)), teardown=True))
+    teardown = entry_playbook(list(reversed(STEPS)), PLAYBOOKS, teardown=True)
     assert _plays(teardown) == [(s.group, [(s.role, TEARDOWN)]) for s in reversed(STEPS.values())]
 
 
@@ -103,7 +97,7 @@ def test_the_run_plays_each_step_from_the_registry() -> None:
 def test_the_playbook_fixture_plays_what_the_run_plays(name: str, teardown: bool) -> None:
     steps = list(reversed(STEPS)) if teardown else list(STEPS)
     fixture = yaml.safe_load((FIXTURE / name).read_text(encoding="utf-8"))
-    assert _plays(fixture) == _plays(entry_playbook(_request(steps, teardown)))
+    assert _plays(fixture) == _plays(entry_playbook(steps, PLAYBOOKS, teardown))
     for play in fixture:
         assert [(FIXTURE / v).resolve() for v in play["vars_files"]] == [
             PLAYBOOKS / "vars" / "site.yml"
