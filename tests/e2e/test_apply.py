@@ -47,9 +47,9 @@ def test_state_records_every_step(applied: tuple[Path, subprocess.CompletedProce
     assert status.returncode == 0
     customers = json.loads(status.stdout)["customers"]
     assert {c["customer"]: (c["applied"], c["pending"], c["failed"]) for c in customers} == {
-        "acme-corp": (9, 0, 0),
-        "globex-bank": (9, 0, 0),
-        "northwind-traders": (9, 0, 0),
+        "acme-corp": (len(STEPS), 0, 0),
+        "globex-bank": (len(STEPS), 0, 0),
+        "northwind-traders": (len(STEPS), 0, 0),
     }
 
 
