@@ -21,7 +21,7 @@ class Step:
     ``reads`` are dotted paths into the effective document: ``metadata``, ``spec``
     (with the tier's values filled in) and ``tier`` (the tier's name and promises), so
     a step that uses a tier's promise runs again when the tier, or its promise, changes.
-    Every read of a playbook and its templates must be declared here (a test checks it).
+    Every read of its role and templates must be declared here (a test checks it).
     """
 
     name: str
