@@ -23,8 +23,9 @@ from pathlib import Path
 from asp_provision.config import Workspace
 from asp_provision.plan.steps import STEPS
 from asp_provision.run.apply import NoProgress, Runner
-from asp_provision.run.executor import RunRequest, _environment, wrapper_playbook
+from asp_provision.run.executor import RunRequest, _environment
 from asp_provision.run.inventory import build_inventory
+from asp_provision.run.playbook import entry_playbook
 from asp_provision.service import Service
 from asp_provision.state.addresses import plan_allocations
 from bench.common import CLI, ROOT, wall, write_specs
@@ -48,10 +49,6 @@ def ansible_inputs(folder: Path) -> tuple[Path, Path, dict[str, str], dict[str, 
     runner.place(hosts, plan_allocations({}, wanted)[0])
     inventory = folder / "bench-inventory.json"
     inventory.write_text(json.dumps(build_inventory(hosts, steps)))
-    plain = folder / "playbooks" / "bench-site.yml"
-    plain.write_text(
-        json.dumps([{"ansible.builtin.import_playbook": f"{s}.yml"} for s in steps], indent=1)
-    )
     request = RunRequest(
         hosts=hosts,
         steps=steps,
@@ -59,8 +56,11 @@ def ansible_inputs(folder: Path) -> tuple[Path, Path, dict[str, str], dict[str, 
         log_dir=folder / "bench-logs",
         forks=service.workspace.settings.forks,
     )
+    # the same plays for both: what an engineer would write by hand to apply the roles
+    plain = folder / "playbooks" / "bench-site.yml"
+    plain.write_text(json.dumps(entry_playbook(steps, request.playbooks), indent=1))
     ours = folder / "bench-ours.yml"
-    ours.write_text(json.dumps(wrapper_playbook(request), indent=1))
+    ours.write_text(json.dumps(entry_playbook(steps, request.playbooks), indent=1))
     tmp = folder / "bench-tmp"
     tmp.mkdir(exist_ok=True)
     ours_env = {**os.environ, **_environment(request, tmp)}

@@ -38,7 +38,7 @@ class StepPlan(_Frozen):
 
     @property
     def runs(self) -> bool:
-        """True when the step's playbook will run."""
+        """True when the step's role will run."""
         return self.action != "no-op"
 
 

@@ -1,8 +1,15 @@
-"""The work to bring a customer live: a fixed graph of steps, each one playbook."""
+"""The work to bring a customer live: a fixed graph of steps, each one Ansible role.
+
+A step is a row here and a folder, ``playbooks/roles/<step>/``: ``tasks/main.yml`` applies
+it, ``tasks/teardown.yml`` undoes it, ``tasks/verify.yml`` holds its go-live checks, and
+``templates/`` what it renders. Nothing else lists the steps.
+"""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from pathlib import PurePosixPath
 
 from asp_provision.plan.dag import topological_order
 
@@ -14,26 +21,60 @@ class Step:
     ``reads`` are dotted paths into the effective document: ``metadata``, ``spec``
     (with the tier's values filled in) and ``tier`` (the tier's name and promises), so
     a step that uses a tier's promise runs again when the tier, or its promise, changes.
-    Every read of a playbook and its templates must be declared here (a test checks it).
+    Every read of its role and templates must be declared here (a test checks it).
     """
 
     name: str
     reads: tuple[str, ...]
     after: tuple[str, ...] = ()
     addresses: bool = False  # writes the customer's subnet, service or server addresses
+    verifies: bool = False  # runs the checks (tasks/verify.yml) of the steps it runs after
 
     @property
-    def playbook(self) -> str:
-        """The step's playbook, relative to the workspace's playbooks folder."""
-        return f"{self.name}.yml"
+    def role(self) -> str:
+        """The step's Ansible role, a folder of the playbooks' ``roles/``."""
+        return self.name
 
     @property
-    def teardown(self) -> str:
-        """The playbook that undoes the step."""
-        return f"teardown/{self.name}.yml"
+    def group(self) -> str:
+        """The inventory group of the customers that run the step in a run."""
+        return GROUP_PREFIX + self.name
+
+    @property
+    def apply_tasks(self) -> PurePosixPath:
+        """The tasks that apply the step, relative to the playbooks folder."""
+        return self.tasks_file(APPLY)
+
+    @property
+    def teardown_tasks(self) -> PurePosixPath:
+        """The tasks that undo the step."""
+        return self.tasks_file(TEARDOWN)
+
+    @property
+    def check_tasks(self) -> PurePosixPath:
+        """The step's go-live checks, run by the step that verifies it."""
+        return self.tasks_file(CHECKS)
+
+    def tasks_file(self, which: str) -> PurePosixPath:
+        """One task file of the step's role: ``tasks/<which>.yml``."""
+        return ROLES / self.role / "tasks" / f"{which}.yml"
 
 
 VERIFY = "verify"
+
+ROLES = PurePosixPath("roles")
+"""Where the steps' roles are, in the playbooks folder."""
+
+SITE_VARS = PurePosixPath("vars/site.yml")
+"""Values every step's role may use (the ``site_*`` variables), in the playbooks folder."""
+
+APPLY, TEARDOWN, CHECKS = "main", "teardown", "verify"
+"""The task files of a step's role (``tasks/<name>.yml``)."""
+
+GROUP_PREFIX = "asp_"
+
+NAME = re.compile(r"[a-z][a-z0-9_]*\Z")
+"""A step's name: an Ansible group and role name once prefixed (lowercase, underscores)."""
 
 _STEPS = (
     Step("network", ("spec.network",), addresses=True),
@@ -83,6 +124,7 @@ _STEPS = (
             "billing",
             "reporting",
         ),
+        verifies=True,
     ),
 )
 
@@ -102,3 +144,11 @@ def dependents(name: str) -> set[str]:
         if name in step.after:
             out |= {step.name, *dependents(step.name)}
     return out
+
+
+def checked_by(name: str) -> tuple[Step, ...]:
+    """The steps whose checks ``name`` runs: its own first, then those it runs after."""
+    step = STEPS[name]
+    if not step.verifies:
+        return ()
+    return (step, *(s for s in STEPS.values() if s.name in step.after))

@@ -22,6 +22,7 @@ from asp_provision.run.events import Event, RunStarted, StepFinished, TaskResult
 from asp_provision.run.executor import Executor, RunOutcome, RunRequest, StopRun
 from asp_provision.run.inventory import Host
 from asp_provision.run.overrides import Override
+from asp_provision.run.playbook import needed_files
 from asp_provision.run.recording import Recording, recording
 from asp_provision.spec.catalog import Catalog
 from asp_provision.spec.effective import effective_document
@@ -304,16 +305,9 @@ class Runner:
     ) -> RunRequest:
         """The run of ``steps`` (or their teardowns) for ``hosts``, with this workspace's settings.
 
-        Refused, before anything is locked, when a playbook is not there.
+        Refused, before anything is locked, when a role's task file is not there.
         """
-        folder = self.playbooks / "teardown" if teardown else self.playbooks
-        missing = [shown(folder / f"{s}.yml") for s in steps if not (folder / f"{s}.yml").is_file()]
-        if missing:
-            raise UsageError(
-                f"no playbook {', '.join(map(str, missing))}; `asp-provision init` writes "
-                "the default playbooks into a new workspace"
-            )
-        return RunRequest(
+        request = RunRequest(
             hosts=hosts,
             steps=steps,
             playbooks=self.playbooks,
@@ -326,6 +320,14 @@ class Runner:
             asp_dir=self.workspace.asp_dir,
             hidden_env=frozenset(hidden_env or ()),
         )
+        needed = needed_files(steps, teardown)
+        missing = [shown(self.playbooks / f) for f in needed if not (self.playbooks / f).is_file()]
+        if missing:
+            raise UsageError(
+                f"no role tasks {', '.join(map(str, missing))}; `asp-provision init` writes "
+                "the default playbooks into a new workspace"
+            )
+        return request
 
     def _recording(
         self,

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from asp_provision.errors import Interrupted
+from asp_provision.plan.steps import ROLES
 from asp_provision.run.events import (
     Event,
     RunStarted,
@@ -32,11 +33,9 @@ from asp_provision.run.events import (
     TaskResult,
     TaskStarted,
 )
-from asp_provision.run.inventory import Host, build_inventory, group, unsafe
+from asp_provision.run.inventory import Host, build_inventory
+from asp_provision.run.playbook import MARKER, entry_playbook
 from asp_provision.run.private import PrivateDir, private_dir
-
-MARKER = "asp-provision step "
-"""Name prefix of the empty play that opens each step in the generated playbook."""
 
 ERROR_PREFIXES = ("[ERROR]", "ERROR!")
 """How Ansible's error lines start (ansible-core 2.19, and earlier releases)."""
@@ -87,27 +86,13 @@ def mitogen_strategy_dir() -> str | None:
     return str(Path(ansible_mitogen.__file__).parent / "plugins" / "strategy")
 
 
-def wrapper_playbook(request: RunRequest) -> list[dict[str, Any]]:
-    """The generated playbook: for each step, a marker play, then the step's playbook.
-
-    The playbooks' path is the workspace's, which may hold ``{{``: it is marked as data.
-    """
-    plays: list[dict[str, Any]] = []
-    for step in request.steps:
-        name = f"teardown/{step}.yml" if request.teardown else f"{step}.yml"
-        plays.append(
-            {"name": MARKER + step, "hosts": group(step), "gather_facts": False, "tasks": []}
-        )
-        plays.append({"ansible.builtin.import_playbook": unsafe(str(request.playbooks / name))})
-    return plays
-
-
 def _environment(request: RunRequest, private: Path) -> dict[str, str]:
     bindir = str(Path(sys.executable).parent)
     env = {
         "PATH": bindir + os.pathsep + os.environ.get("PATH", ""),
         "ANSIBLE_LIBRARY": str(request.playbooks / "library"),
         "ANSIBLE_MODULE_UTILS": str(request.playbooks / "module_utils"),
+        "ANSIBLE_ROLES_PATH": str(request.playbooks / ROLES),
         "ANSIBLE_RETRY_FILES_ENABLED": "False",
         "ANSIBLE_HOST_KEY_CHECKING": "False",
         "ANSIBLE_NOCOLOR": "True",
@@ -297,7 +282,11 @@ class Executor:
             (private / "tmp").mkdir()
             project = private / "project"
             project.mkdir()
-            (project / "main.yml").write_text(json.dumps(wrapper_playbook(request), indent=1))
+            (project / "main.yml").write_text(
+                json.dumps(
+                    entry_playbook(request.steps, request.playbooks, request.teardown), indent=1
+                )
+            )
             inventory = private / "inventory"
             inventory.mkdir()
             hosts_file = inventory / "hosts.json"

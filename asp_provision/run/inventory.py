@@ -15,10 +15,9 @@ from typing import Any
 
 from asp_provision.errors import UserError
 from asp_provision.plan.addressing import Network
+from asp_provision.plan.derived import derive
 from asp_provision.plan.model import Charges
-
-GROUP_PREFIX = "asp_"
-
+from asp_provision.plan.steps import STEPS
 
 RESERVED_KEYS = ("__ansible_unsafe", "__ansible_vault")
 """Mapping keys that Ansible's JSON reader takes as markers, whatever the rest of the mapping."""
@@ -57,11 +56,6 @@ def plain(value: Any) -> Any:
     return value
 
 
-def group(step: str) -> str:
-    """The inventory group of the customers that run ``step``."""
-    return f"{GROUP_PREFIX}{step}"
-
-
 @dataclass(slots=True)
 class Host:
     """One customer in the run."""
@@ -98,6 +92,7 @@ class Host:
         }
         if self.network is not None:
             out["asp_network"] = unsafe(self.network.variables())
+            out["asp_derived"] = unsafe(derive(self.customer, self.document, self.network))
         if self.secrets:
             out["asp_secrets"] = unsafe(self.secrets)
             out["asp_secret_fingerprints"] = unsafe(self.fingerprints)
@@ -107,7 +102,8 @@ class Host:
 def build_inventory(hosts: list[Host], steps: list[str], local: bool = True) -> dict[str, Any]:
     """The inventory: every customer under ``all``, and one group per step it runs."""
     children: dict[str, Any] = {
-        group(step): {"hosts": {h.customer: {} for h in hosts if step in h.steps}} for step in steps
+        STEPS[step].group: {"hosts": {h.customer: {} for h in hosts if step in h.steps}}
+        for step in steps
     }
     return {
         "all": {

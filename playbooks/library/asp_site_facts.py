@@ -63,6 +63,14 @@ options:
   prometheus_rules:
     description: Prometheus rule file to check with C(promtool check rules).
     type: str
+  reads:
+    description:
+      - More of the above, one mapping per part of the site (C(files), C(tables), C(nft),
+        C(nginx), C(zone), C(prometheus_rules)), merged with the options given directly; for
+        a checker, the first file named wins.
+    type: list
+    elements: dict
+    default: []
 attributes:
   check_mode:
     support: full
@@ -198,6 +206,29 @@ def check_nginx(module: AnsibleModule, binary: str, server_conf: str) -> Result:
         return run_checker(module, [binary, "-t", "-q", "-p", tmp + "/", "-c", main])
 
 
+def merged(params: dict[str, Any]) -> dict[str, Any]:
+    """The options given directly, with every mapping of C(reads) merged in."""
+    out = dict(params)
+    out["files"] = list(params["files"])
+    out["tables"] = dict(params["tables"])
+    for part in params["reads"]:
+        unknown = set(part) - {"files", "tables", "nft", "nginx", "zone", "prometheus_rules"}
+        if unknown:
+            raise ValueError(f"unknown read {sorted(unknown)}")
+        out["files"] += [f for f in part.get("files") or [] if f not in out["files"]]
+        for name, table in (part.get("tables") or {}).items():
+            if not isinstance(table, dict) or not {"path", "table"} <= set(table):
+                raise ValueError(f"table {name!r} needs a path and a table")
+            out["tables"].setdefault(name, table)
+        for checker in ("nft", "nginx", "zone", "prometheus_rules"):
+            if not out.get(checker) and part.get(checker):
+                out[checker] = part[checker]
+    zone = out.get("zone")
+    if zone and not (isinstance(zone, dict) and {"origin", "path"} <= set(zone)):
+        raise ValueError("zone needs an origin and a path")
+    return out
+
+
 def main() -> None:
     module = AnsibleModule(
         argument_spec={
@@ -214,13 +245,14 @@ def main() -> None:
                 },
             },
             "prometheus_rules": {"type": "str"},
+            "reads": {"type": "list", "elements": "dict", "default": []},
         },
         supports_check_mode=True,
     )
-    params = module.params
-    site: str = params["site"]
+    site: str = module.params["site"]
     result: Result = {"changed": False, "files": {}, "tables": {}, "tools": {}}
     try:
+        params = merged(module.params)
         for relative in params["files"]:
             result["files"][relative] = read_file(inside(site, relative))
         for name, spec in params["tables"].items():

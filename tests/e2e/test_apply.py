@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from asp_provision.plan.steps import STEPS
 from tests.e2e.conftest import SECRET, cli, make_workspace, plan_json, query, running_steps
 
 pytestmark = pytest.mark.slow
@@ -46,9 +47,9 @@ def test_state_records_every_step(applied: tuple[Path, subprocess.CompletedProce
     assert status.returncode == 0
     customers = json.loads(status.stdout)["customers"]
     assert {c["customer"]: (c["applied"], c["pending"], c["failed"]) for c in customers} == {
-        "acme-corp": (9, 0, 0),
-        "globex-bank": (9, 0, 0),
-        "northwind-traders": (9, 0, 0),
+        "acme-corp": (len(STEPS), 0, 0),
+        "globex-bank": (len(STEPS), 0, 0),
+        "northwind-traders": (len(STEPS), 0, 0),
     }
 
 
@@ -105,8 +106,8 @@ def test_a_failing_customer_does_not_stop_the_others_and_apply_resumes(tmp_path:
     status = {
         c["customer"]: c for c in json.loads(cli(ws, "status", "-f", "json").stdout)["customers"]
     }
-    assert status["acme-corp"]["applied"] == 9
-    assert status["globex-bank"]["applied"] == 9
+    assert status["acme-corp"]["applied"] == len(STEPS)
+    assert status["globex-bank"]["applied"] == len(STEPS)
     steps = {s["step"]: s["status"] for s in status["northwind-traders"]["steps"]}
     assert steps["network"] == "failed"
     assert running_steps(plan_json(ws)) == {

@@ -7,20 +7,23 @@ from pathlib import Path
 
 import pytest
 
+from asp_provision.plan.steps import STEPS
 from tests.cli.helpers import ROOT
 from tests.e2e.conftest import cli, make_workspace
 
 
-def test_missing_playbooks_are_named_before_anything_runs(tmp_path: Path) -> None:
+def test_missing_role_tasks_are_named_before_anything_runs(tmp_path: Path) -> None:
     ws = make_workspace(tmp_path / "ws")
     (ws / "playbooks").unlink()
     shutil.copytree(ROOT / "playbooks", ws / "playbooks")
-    (ws / "playbooks" / "billing.yml").unlink()
+    (ws / "playbooks" / STEPS["billing"].apply_tasks).unlink()
+    (ws / "playbooks" / STEPS["users"].check_tasks).unlink()  # verify runs the users checks
     result = cli(ws, "apply", "--yes", "specs/acme-corp.yaml")
     assert result.returncode == 2, result.stderr
-    assert "error: no playbook playbooks/billing.yml; `asp-provision init` writes" in (
-        result.stderr
-    )
+    assert (
+        "error: no role tasks playbooks/roles/billing/tasks/main.yml, "
+        "playbooks/roles/users/tasks/verify.yml; `asp-provision init` writes"
+    ) in result.stderr
     assert not (ws / ".asp").exists()
 
 
@@ -29,12 +32,12 @@ def test_a_playbook_ansible_cannot_load_is_shown_from_its_error(tmp_path: Path) 
     ws = make_workspace(tmp_path / "ws")
     (ws / "playbooks").unlink()
     shutil.copytree(ROOT / "playbooks", ws / "playbooks")
-    network = ws / "playbooks" / "network.yml"
-    network.write_text(network.read_text() + "\n  - {broken: [\n")
+    network = ws / "playbooks" / STEPS["network"].apply_tasks
+    network.write_text(network.read_text() + "\n- {broken: [\n")
     result = cli(ws, "apply", "--yes", "specs/acme-corp.yaml")
     assert result.returncode == 1, result.stderr
     assert "Ansible failed before running the steps:\n[ERROR]" in result.stderr, result.stderr
-    assert "network.yml" in result.stderr
+    assert "roles/network/tasks/main.yml" in result.stderr
     assert "# asp-provision:" not in result.stderr
     assert not (ws / ".asp" / "site" / "acme-corp").exists()
 
@@ -51,19 +54,19 @@ print("ledger says hello, in no format at all")
 """
 
 _TASKS = """
-    - name: Open the ledger
-      asp_raises:
-      when: asp_customer == 'acme-corp'
+- name: Open the ledger
+  asp_raises:
+  when: asp_customer == 'acme-corp'
 
-    - name: Ask the ledger
-      asp_prints:
-      when: asp_customer == 'globex-bank'
+- name: Ask the ledger
+  asp_prints:
+  when: asp_customer == 'globex-bank'
 
-    - name: Store the ledger password
-      ansible.builtin.command: /bin/false
-      no_log: true
-      changed_when: false
-      when: asp_customer == 'northwind-traders'
+- name: Store the ledger password
+  ansible.builtin.command: /bin/false
+  no_log: true
+  changed_when: false
+  when: asp_customer == 'northwind-traders'
 """
 
 
@@ -76,7 +79,7 @@ def test_a_failing_module_shows_its_own_error_and_no_log_says_it_hides_it(
     shutil.copytree(ROOT / "playbooks", ws / "playbooks")
     (ws / "playbooks" / "library" / "asp_raises.py").write_text(_RAISES)
     (ws / "playbooks" / "library" / "asp_prints.py").write_text(_PRINTS)
-    network = ws / "playbooks" / "network.yml"
+    network = ws / "playbooks" / STEPS["network"].apply_tasks
     network.write_text(network.read_text() + _TASKS)
     result = cli(ws, "apply", "--yes", env={"COLUMNS": "250"})
     assert result.returncode == 1, result.stderr

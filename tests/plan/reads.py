@@ -1,21 +1,28 @@
-"""What a step's playbook and templates read of a customer, found by reading their source.
+"""What a step's role and templates read of a customer, found by reading their source.
 
-The playbooks get a customer as four variables: ``asp_spec`` (the effective spec),
-``asp_metadata``, ``asp_tier`` (the tier's name and promises) and ``asp_charges``. A
-read is a path into those, such as ``spec.network.domain`` or ``tier.support``: the
-longest chain of ``.name`` and ``['name']`` after the variable. Variables defined in
-terms of them (a play's or task's ``vars``, ``vars_files`` such as ``vars/site.yml``,
-``set_fact``, ``{% set %}`` in a template) are followed: an alias (``network: "{{
-asp_spec.network }}"``) carries the chain on, anything else counts as reading all it
-reads. Ansible evaluates variables lazily, so only the variables a step uses count.
+The roles get a customer as four variables: ``asp_spec`` (the effective spec),
+``asp_metadata``, ``asp_tier`` (the tier's name and promises) and ``asp_charges``, and
+values computed from them, ``asp_network`` and ``asp_derived``, which stand for what
+they are computed from. A read is a path into those, such as ``spec.network.domain`` or
+``tier.support``: the longest chain of ``.name`` and ``['name']`` after the variable.
+Variables defined in terms of them (a role's ``vars``/``defaults``, a play's or task's
+``vars``, ``vars_files`` such as ``vars/site.yml``, ``set_fact``, ``{% set %}`` in a
+template) are followed: an alias (``network_spec: "{{ asp_spec.network }}"``) carries
+the chain on, anything else counts as reading all it reads. Ansible evaluates variables
+lazily, so only the variables a step uses count. Variables gathered by name pattern
+(``query('vars', *query('varnames', REGEX))``) count as using every definition whose
+name matches.
 
-The scan is sound for what it accepts and refuses the rest: includes, imports, roles,
-``hostvars``/``vars`` and ``lookup('vars'|'template')``, whose reads it could not see,
-raise :class:`Unfollowed`.
+A step is scanned as the run imports it (:func:`scan_step`): the task files of the roles
+its play imports, with those roles' variables and templates. The scan is sound for what
+it accepts and refuses the rest: includes, imports, roles, ``hostvars``/``vars`` and
+other ``lookup('vars'|'template')``, whose reads it could not see, raise
+:class:`Unfollowed`.
 """
 
 from __future__ import annotations
 
+import re
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -25,12 +32,16 @@ from typing import Any
 import yaml
 from jinja2 import Environment, TemplateSyntaxError, nodes
 
+from asp_provision.plan import derived
 from asp_provision.plan.addressing import NETWORK_READ
 from asp_provision.plan.cost import CHARGES_READ
+from asp_provision.plan.steps import SITE_VARS
+from asp_provision.run.playbook import role_tasks
 
 ROOTS = {"asp_spec": "spec", "asp_metadata": "metadata", "asp_tier": "tier"}
 CHARGES = "asp_charges"
 NETWORK = "asp_network"
+DERIVED = "asp_derived"
 # keys whose strings Ansible evaluates as bare expressions, without {{ }}
 _BARE = frozenset({"when", "that", "failed_when", "changed_when", "until"})
 _TASK_LISTS = ("pre_tasks", "tasks", "post_tasks", "handlers")
@@ -55,6 +66,10 @@ _UNFOLLOWED_TASK = frozenset(
 _TEMPLATE_MODULES = frozenset({"template", "ansible.builtin.template"})
 _SET_FACT = frozenset({"set_fact", "ansible.builtin.set_fact"})
 _DYNAMIC_NAMES = frozenset({"hostvars", "vars"})
+_LOOKUPS = frozenset({"lookup", "query", "q"})
+_VARS = frozenset({"vars", "ansible.builtin.vars"})
+_VARNAMES = frozenset({"varnames", "ansible.builtin.varnames"})
+_BY_PATTERN = "(variables by name pattern)"  # a use whose chain is the pattern
 _ENV = Environment(extensions=["jinja2.ext.loopcontrols", "jinja2.ext.do"])
 
 Use = tuple[str, tuple[str, ...]]
@@ -100,6 +115,15 @@ class Scan:
             return set(CHARGES_READ)
         if name == NETWORK:  # the subnet and service address are the allocation's alone
             return set() if chain[:1] in (("subnet",), ("service_address",)) else set(NETWORK_READ)
+        if name == DERIVED:  # each value reads what it is computed from
+            names = chain[:1] or tuple(derived.READS)
+            return {r for n in names for r in derived.READS.get(n, ("(unknown derived value)",))}
+        if name == _BY_PATTERN:
+            out = set()
+            for defined in self.definitions:
+                if re.search(chain[0], defined):
+                    out |= self._resolve(defined, (), seen)
+            return out
         if name in seen or name not in self.definitions:
             return set()  # a loop variable, a registered result, or not from the spec
         seen = seen | {name}
@@ -185,13 +209,16 @@ def _walk(node: nodes.Node, uses: set[Use], where: str, scan: Scan) -> None:
         )
         uses |= inner
         return
-    if (
-        isinstance(node, nodes.Call)
-        and isinstance(node.node, nodes.Name)
-        and node.node.name in ("lookup", "query", "q")
-    ):
+    if _is_lookup(node):
+        assert isinstance(node, nodes.Call)
         first = node.args[0] if node.args else None
-        if not isinstance(first, nodes.Const) or first.value in ("vars", "template"):
+        pattern = _by_pattern(node)
+        if pattern is not None:
+            uses.add((_BY_PATTERN, (pattern,)))
+            return
+        if not isinstance(first, nodes.Const) or str(first.value).removeprefix(
+            "ansible.builtin."
+        ) in ("vars", "template"):
             raise Unfollowed(f"{where}: a lookup the scan cannot follow")
     found = _chain(node) if isinstance(node, nodes.Getattr | nodes.Getitem | nodes.Name) else None
     if found is not None:
@@ -201,6 +228,59 @@ def _walk(node: nodes.Node, uses: set[Use], where: str, scan: Scan) -> None:
         return
     for child in node.iter_child_nodes():
         _walk(child, uses, where, scan)
+
+
+def _is_lookup(node: nodes.Node) -> bool:
+    return (
+        isinstance(node, nodes.Call)
+        and isinstance(node.node, nodes.Name)
+        and node.node.name in _LOOKUPS
+    )
+
+
+def _by_pattern(node: nodes.Call) -> str | None:
+    """REGEX of ``query('vars', *query('varnames', REGEX))``, the only such use followed."""
+    first = node.args[0] if node.args else None
+    inner = node.dyn_args
+    if not (
+        isinstance(first, nodes.Const)
+        and first.value in _VARS
+        and len(node.args) == 1
+        and inner is not None
+        and _is_lookup(inner)
+    ):
+        return None
+    assert isinstance(inner, nodes.Call)
+    args = inner.args
+    if (
+        len(args) == 2
+        and all(isinstance(a, nodes.Const) and isinstance(a.value, str) for a in args)
+        and args[0].value in _VARNAMES  # type: ignore[attr-defined]
+    ):
+        return str(args[1].value)  # type: ignore[attr-defined]
+    return None
+
+
+def scan_step(playbooks: Path, step: str) -> Scan:
+    """What applying ``step`` uses: the role task files its play imports, as the run does."""
+    scan = Scan()
+    _define_file(scan, playbooks / SITE_VARS)
+    imported = role_tasks(step)
+    for role in dict.fromkeys(r for r, _ in imported):
+        for kind in ("defaults", "vars"):
+            _define_file(scan, playbooks / "roles" / role.role / kind / "main.yml")
+    for role, which in imported:
+        path = playbooks / role.tasks_file(which)
+        for task in yaml.safe_load(path.read_text(encoding="utf-8")) or []:
+            _scan_task(task, path, scan, path.parent.parent / "templates")
+    return scan
+
+
+def _define_file(scan: Scan, source: Path) -> None:
+    if not source.is_file():
+        return
+    for name, value in (yaml.safe_load(source.read_text(encoding="utf-8")) or {}).items():
+        scan.define(name, value, f"{source}: {name}")
 
 
 def scan_playbook(path: Path) -> Scan:
@@ -215,9 +295,7 @@ def scan_playbook(path: Path) -> Scan:
         for vars_file in play.get("vars_files") or []:
             if "{{" in vars_file:
                 raise Unfollowed(f"{path}: a templated vars_files entry")
-            source = path.parent / vars_file
-            for name, value in (yaml.safe_load(source.read_text(encoding="utf-8")) or {}).items():
-                scan.define(name, value, f"{source}: {name}")
+            _define_file(scan, path.parent / vars_file)
         for key in ("hosts", "name"):
             for text, _ in _strings(play.get(key)):
                 scan.uses |= _template_uses(text, False, f"{path}: {key}", scan)
@@ -227,14 +305,15 @@ def scan_playbook(path: Path) -> Scan:
     return scan
 
 
-def _scan_task(task: dict[str, Any], path: Path, scan: Scan) -> None:
+def _scan_task(task: dict[str, Any], path: Path, scan: Scan, templates: Path | None = None) -> None:
+    """One task's uses; ``templates``: where its templates are (a role's), else beside it."""
     where = f"{path}: task {task.get('name', '?')!r}"
     unfollowed = _UNFOLLOWED_TASK & set(task)
     if unfollowed:
         raise Unfollowed(f"{where}: {', '.join(sorted(unfollowed))}")
     for key in _BLOCKS:
         for inner in task.get(key) or []:
-            _scan_task(inner, path, scan)
+            _scan_task(inner, path, scan, templates)
     for name, value in (task.get("vars") or {}).items():
         scan.define(name, value, f"{where}: vars.{name}")
     for module in _SET_FACT & set(task):
@@ -247,7 +326,7 @@ def _scan_task(task: dict[str, Any], path: Path, scan: Scan) -> None:
         src = (task[module] or {}).get("src")
         if not isinstance(src, str) or "{{" in src:
             raise Unfollowed(f"{where}: a template source the scan cannot name")
-        source = path.parent / src
+        source = (templates or path.parent) / src
         scan.uses |= _template_uses(source.read_text(encoding="utf-8"), False, str(source), scan)
 
 

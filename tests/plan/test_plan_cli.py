@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from asp_provision.plan.steps import STEPS
 from asp_provision.state.store import StateReader, StateStore
 from tests.cli.helpers import ROOT, run_cli
 from tests.plan.helpers import load_spec, record_applied
@@ -74,7 +75,7 @@ def test_json_format(workspace: Path) -> None:
 
 def test_out_saves_serial_and_content_hashes(workspace: Path) -> None:
     serial = apply_all(workspace, ["northwind-traders"])
-    assert serial == 10  # the spec, then nine steps: one transaction each
+    assert serial == 1 + len(STEPS)  # the spec, then each step: one transaction each
     saved = workspace / "PLAN.json"
     result = plan(workspace, "--out", str(saved))
     assert result.returncode == 0, result.stderr

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from asp_provision.plan.model import Plan
+from asp_provision.plan.steps import STEPS
 from asp_provision.state.store import StateStore
 from tests.cli.helpers import ROOT, run_cli
 
@@ -67,10 +68,10 @@ def test_a_saved_plan_takes_no_step_options(workspace: Path) -> None:
 def test_a_saved_plans_summary_is_recomputed_not_trusted(workspace: Path) -> None:
     saved = workspace / "saved.json"
     plan = json.loads(saved.read_text())
-    assert plan["summary"]["create"] == 27
+    assert plan["summary"]["create"] == 3 * len(STEPS)  # three customers, all new
     plan["summary"] = {"create": 0, "estimate_hours": -1}
     saved.write_text(json.dumps(plan))
-    assert Plan.model_validate_json(saved.read_bytes()).summary["create"] == 27
+    assert Plan.model_validate_json(saved.read_bytes()).summary["create"] == 3 * len(STEPS)
 
 
 def _edit(ws: Path, change: Callable[[dict[str, Any]], None]) -> str:

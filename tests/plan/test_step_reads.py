@@ -1,8 +1,8 @@
-"""Each step declares everything its playbook and templates read of a customer.
+"""Each step declares everything its role and templates read of a customer.
 
 A step runs again only when what it declares it reads changes, so a read it does not
 declare leaves the site stale: a renamed customer would keep its old name in
-``app.json``. The reads are found in the playbooks' own source (see ``reads.py``).
+``app.json``. The reads are found in the roles' own source (see ``reads.py``).
 """
 
 from __future__ import annotations
@@ -12,21 +12,21 @@ from pathlib import Path
 import pytest
 
 from asp_provision.plan.steps import STEPS
-from tests.plan.reads import Scan, Unfollowed, scan_playbook, undeclared
+from tests.plan.reads import Scan, Unfollowed, scan_playbook, scan_step, undeclared
 
 ROOT = Path(__file__).resolve().parents[2]
 PLAYBOOKS = ROOT / "playbooks"
 
 
 def reads_of(step: str) -> set[str]:
-    return scan_playbook(PLAYBOOKS / STEPS[step].playbook).reads()
+    return scan_step(PLAYBOOKS, step).reads()
 
 
 @pytest.mark.parametrize("step", list(STEPS))
 def test_every_read_of_a_step_is_declared(step: str) -> None:
     missing = undeclared(reads_of(step), STEPS[step].reads)
     assert not missing, (
-        f"playbooks/{STEPS[step].playbook} reads {', '.join(missing)}, which the {step} "
+        f"the {step} step's role reads {', '.join(missing)}, which the {step} "
         "step does not declare in asp_provision/plan/steps.py"
     )
 
@@ -46,7 +46,7 @@ def test_every_declared_read_is_read(step: str) -> None:
         if not any(r == d or r.startswith(d + ".") or d.startswith(r + ".") for r in reads)
         and d not in DECLARED_UNREAD.get(step, set())
     ]
-    assert not unused, f"the {step} step declares {unused} but its playbook never reads them"
+    assert not unused, f"the {step} step declares {unused} but its role never reads them"
 
 
 def test_the_scan_sees_through_variables_and_templates() -> None:
@@ -63,6 +63,23 @@ def test_the_scan_sees_through_variables_and_templates() -> None:
     assert "spec.security" not in security
     # asp_charges stands for what the charges are computed from
     assert {"tier.prices", "spec.network.bandwidth_mbps"} <= reads_of("billing")
+    # verify runs every step's checks (their roles' tasks/verify.yml), and reads the site
+    # as the roles ask (<role>_verify_reads, gathered by name): the middleware files
+    verify = reads_of("verify")
+    assert {"spec.billing.account_id", "spec.users", "spec.platform.middleware"} <= verify
+
+
+def test_variables_gathered_by_name_pattern_count_as_used() -> None:
+    scan = Scan()
+    scan.define("a_verify_reads", "{{ asp_spec.network.domain }}", "t")
+    scan.define("b_other", "{{ asp_spec.billing }}", "t")
+    scan.define(
+        "all_reads",
+        "{{ query('ansible.builtin.vars', *query('ansible.builtin.varnames', '_verify_reads$')) }}",
+        "t",
+    )
+    scan.uses.add(("all_reads", ()))
+    assert scan.reads() == {"spec.network.domain"}
 
 
 def test_a_read_left_undeclared_is_found() -> None:
@@ -94,6 +111,10 @@ def test_a_read_left_undeclared_is_found() -> None:
         ({"name": "x", "include_tasks": "more.yml"}, "include_tasks"),
         ({"name": "x", "debug": {"msg": "{{ hostvars[inventory_hostname].asp_spec }}"}}, "by name"),
         ({"name": "x", "debug": {"msg": "{{ lookup('vars', 'asp_' ~ 'spec') }}"}}, "lookup"),
+        (
+            {"name": "x", "debug": {"msg": "{{ lookup('ansible.builtin.vars', 'asp_spec') }}"}},
+            "lookup",
+        ),
         ({"name": "x", "template": {"src": "{{ which }}.j2", "dest": "/x"}}, "source"),
     ],
 )

@@ -18,6 +18,9 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
+
+from asp_provision.plan.steps import STEPS
 
 pytestmark = pytest.mark.slow
 
@@ -61,6 +64,7 @@ class Site:
             **os.environ,
             "ANSIBLE_LIBRARY": str(PLAYBOOKS / "library"),
             "ANSIBLE_MODULE_UTILS": str(PLAYBOOKS / "module_utils"),
+            "ANSIBLE_ROLES_PATH": str(PLAYBOOKS / "roles"),
             "ANSIBLE_NOCOLOR": "1",
             "ANSIBLE_RETRY_FILES_ENABLED": "0",
             "ANSIBLE_LOCAL_TEMP": str(root / "tmp"),
@@ -103,6 +107,16 @@ class Site:
             for m in RECAP.findall(out)
         }
         return recap, out
+
+    def step(self, name: str) -> str:
+        """A playbook of the fixture's play for one step alone (written next to the site)."""
+        plays = yaml.safe_load((HERE / "site.yml").read_text(encoding="utf-8"))
+        chosen = [p for p in plays if p["hosts"] == STEPS[name].group]
+        for play in chosen:
+            play["vars_files"] = [str(HERE / v) for v in play["vars_files"]]
+        path = self.root.parent / f"{name}.yml"
+        path.write_text(yaml.safe_dump(chosen), encoding="utf-8")
+        return str(path)
 
     def path(self, customer: str, relative: str) -> Path:
         return self.root / customer / relative
@@ -270,7 +284,7 @@ def test_verify_reports_drift(tmp_path: Path) -> None:
     _assert_clean(recap, out, changed=True)
     nginx = site.path("acme-corp", "application/nginx.conf")
     nginx.write_text(nginx.read_text().replace("allow 198.51.100.7/32;", "allow 0.0.0.0/0;"))
-    recap, out = site.run("../../playbooks/verify.yml", "--check")
+    recap, out = site.run(site.step("verify"), "--check")
     assert recap["acme-corp"]["failed"] == 1 and recap["globex-industries"]["failed"] == 0
     assert "nginx allows ['0.0.0.0/0', '203.0.113.0/24']" in out
     assert nginx.read_text().count("0.0.0.0/0") == 1  # verify never writes
@@ -284,7 +298,7 @@ def test_verify_reports_a_stale_application_definition(tmp_path: Path) -> None:
     stale = json.loads(app.read_text())
     stale["customer_name"] = "ACME Corp (old name)"
     app.write_text(json.dumps(stale))
-    recap, out = site.run("../../playbooks/verify.yml", "--check")
+    recap, out = site.run(site.step("verify"), "--check")
     assert recap["acme-corp"]["failed"] == 1 and recap["globex-industries"]["failed"] == 0
     assert "application/app.json does not name ACME Corporation and the gold tier's support" in out
 
@@ -295,7 +309,7 @@ def test_bandwidth_over_site_capacity_fails(tmp_path: Path) -> None:
     inventory["all"]["hosts"]["globex-industries"]["asp_site_capacity_mbps"] = 200
     limited = tmp_path / "limited.json"
     limited.write_text(json.dumps(inventory))
-    recap, out = site.run("../../playbooks/network.yml", inventory=limited)
+    recap, out = site.run(site.step("network"), inventory=limited)
     assert recap["globex-industries"]["failed"] == 1
     assert recap["acme-corp"]["failed"] == 0
     assert "network.bandwidth_mbps is 500 Mbps but this site can deliver at most 200 Mbps" in out
@@ -304,7 +318,7 @@ def test_bandwidth_over_site_capacity_fails(tmp_path: Path) -> None:
 
 def test_a_new_billing_account_closes_the_one_it_replaces(tmp_path: Path) -> None:
     site = Site(tmp_path, "linear")
-    recap, out = site.run("../../playbooks/billing.yml")
+    recap, out = site.run(site.step("billing"))
     _assert_clean(recap, out, changed=True)
     inventory = json.loads(site.inventory.read_text())
     billing = inventory["all"]["hosts"]["acme-corp"]["asp_spec"]["billing"]
@@ -312,12 +326,12 @@ def test_a_new_billing_account_closes_the_one_it_replaces(tmp_path: Path) -> Non
     moved = tmp_path / "moved.json"
     moved.write_text(json.dumps(inventory))
 
-    recap, out = site.run("../../playbooks/billing.yml", "--check", "--diff", inventory=moved)
+    recap, out = site.run(site.step("billing"), "--check", "--diff", inventory=moved)
     assert recap["acme-corp"]["changed"] == 1 and recap["globex-industries"]["changed"] == 0
     accounts = "SELECT account_id, status, closed_at IS NOT NULL FROM accounts ORDER BY 1"
     assert site.rows("acme-corp", "billing/ledger.db", accounts) == [("ACME-0001", "open", 0)]
 
-    recap, out = site.run("../../playbooks/billing.yml", inventory=moved)
+    recap, out = site.run(site.step("billing"), inventory=moved)
     assert recap["acme-corp"]["changed"] == 1 and recap["acme-corp"]["failed"] == 0, out[-3000:]
     assert site.rows("acme-corp", "billing/ledger.db", accounts) == [
         ("ACME-0001", "closed", 1),
@@ -329,7 +343,7 @@ def test_a_new_billing_account_closes_the_one_it_replaces(tmp_path: Path) -> Non
         ("ACME-0002", "opened", None),
         ("ACME-0001", "closed", '{"superseded_by": "ACME-0002"}'),
     ]
-    recap, out = site.run("../../playbooks/billing.yml", inventory=moved)
+    recap, out = site.run(site.step("billing"), inventory=moved)
     _assert_clean(recap, out, changed=False)
 
 
@@ -341,14 +355,14 @@ def _serial(zone: Path) -> int:
 
 def test_a_changed_zone_gets_a_greater_serial(tmp_path: Path) -> None:
     site = Site(tmp_path, "linear")
-    recap, out = site.run("../../playbooks/network.yml")
+    recap, out = site.run(site.step("network"))
     _assert_clean(recap, out, changed=True)
     zone = site.path("acme-corp", "network/dns/mail.acme.example.zone")
     first = _serial(zone)
     assert str(first)[:8].isdigit() and len(str(first)) == 10  # YYYYMMDDnn
     assert str(first).endswith("00")
 
-    recap, out = site.run("../../playbooks/network.yml")
+    recap, out = site.run(site.step("network"))
     _assert_clean(recap, out, changed=False)
     assert _serial(zone) == first
 
@@ -356,24 +370,24 @@ def test_a_changed_zone_gets_a_greater_serial(tmp_path: Path) -> None:
     inventory["all"]["hosts"]["acme-corp"]["asp_dns_nameservers"] = ["ns1.dc.example."]
     moved = tmp_path / "moved.json"
     moved.write_text(json.dumps(inventory))
-    recap, out = site.run("../../playbooks/network.yml", inventory=moved)
+    recap, out = site.run(site.step("network"), inventory=moved)
     assert recap["acme-corp"]["changed"] == 1 and recap["acme-corp"]["failed"] == 0, out[-3000:]
     assert _serial(zone) == first + 1
     assert "IN\tNS\tns1.dc.example." in zone.read_text()
-    recap, out = site.run("../../playbooks/network.yml", inventory=moved)
+    recap, out = site.run(site.step("network"), inventory=moved)
     _assert_clean(recap, out, changed=False)
 
     # a serial from the future (or another scheme) only ever goes up
     zone.write_text(zone.read_text().replace(str(first + 1), "9000000000"))
     zone.write_text(re.sub(r"; records [0-9a-f]+", "; records 0", zone.read_text()))
-    recap, out = site.run("../../playbooks/network.yml", inventory=moved)
+    recap, out = site.run(site.step("network"), inventory=moved)
     assert _serial(zone) == 9000000001
 
     # a new domain: its zone is written, the former domain's is removed
     network = inventory["all"]["hosts"]["acme-corp"]["asp_spec"]["network"]
     network["domain"] = {"__ansible_unsafe": "crm.acme.example"}
     moved.write_text(json.dumps(inventory))
-    recap, out = site.run("../../playbooks/network.yml", inventory=moved)
+    recap, out = site.run(site.step("network"), inventory=moved)
     assert recap["acme-corp"]["failed"] == 0, out[-3000:]
     assert sorted(p.name for p in zone.parent.iterdir()) == ["crm.acme.example.zone"]
     assert "$ORIGIN crm.acme.example." in (zone.parent / "crm.acme.example.zone").read_text()

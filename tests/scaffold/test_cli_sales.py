@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from asp_provision.plan.steps import STEPS
 from tests.cli.helpers import run_cli
 from tests.scaffold.helpers import csv_row, write_csv
 
@@ -90,7 +91,7 @@ def test_init_makes_a_workspace_that_refuses_to_be_made_twice(tmp_path: Path) ->
     for name in ("catalog.yaml", "README.md", ".gitignore", "schema/subscription.schema.json"):
         assert (root / name).is_file(), name
     assert (root / "templates" / "spec.yaml.j2").is_file()
-    assert (root / "playbooks" / "network.yml").is_file()
+    assert (root / "playbooks" / STEPS["network"].apply_tasks).is_file()
     assert list((root / "specs").iterdir()) == []
     assert run_cli("validate", cwd=root).returncode == 0
     again = run_cli("init", str(root))

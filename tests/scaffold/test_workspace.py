@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from asp_provision.errors import UsageError
+from asp_provision.plan.steps import STEPS
 from asp_provision.scaffold.new import spec_path, write_spec
 from asp_provision.scaffold.templates import Templates
 from asp_provision.scaffold.workspace import init_workspace
@@ -28,10 +29,14 @@ def test_a_new_workspace_has_catalog_templates_playbooks_and_an_empty_specs_fold
     for name in ("spec.yaml.j2", "service-definition.md.j2", "service-definition.html.j2"):
         assert (root / "templates" / name).read_text() == (ROOT / "templates" / name).read_text()
     assert not (root / "templates" / "workspace-readme.md.j2").exists()
-    playbooks = sorted(p.name for p in (ROOT / "playbooks").glob("*.yml"))
+    ours = ROOT / "playbooks"
+    playbooks = sorted(str(p.relative_to(ours)) for p in ours.rglob("*") if p.is_file())
     assert playbooks
-    assert sorted(p.name for p in (root / "playbooks").glob("*.yml")) == playbooks
-    assert (root / "playbooks" / "teardown" / "library" / "asp_user_db.py").is_file()
+    made = root / "playbooks"
+    assert sorted(str(p.relative_to(made)) for p in made.rglob("*") if p.is_file()) == playbooks
+    for step in STEPS.values():
+        assert (made / step.apply_tasks).is_file(), step.name
+    assert (made / "library" / "asp_user_db.py").is_file()
     assert list((root / "specs").iterdir()) == []
     assert (root / ".gitignore").read_text() == ".asp/\n"
     assert (root / "schema" / "subscription.schema.json").read_text() == SCHEMA

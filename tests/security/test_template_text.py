@@ -10,8 +10,8 @@ import pytest
 
 from asp_provision.errors import UserError
 from asp_provision.plan.model import Charges
-from asp_provision.run.executor import RunRequest, wrapper_playbook
 from asp_provision.run.inventory import Host, build_inventory, unsafe
+from asp_provision.run.playbook import entry_playbook
 from asp_provision.spec.catalog import load_catalog
 from asp_provision.spec.effective import effective_document
 from asp_provision.spec.models import Subscription
@@ -53,14 +53,15 @@ def test_every_string_of_the_run_inventory_is_marked_as_data(tmp_path: Path) -> 
     assert _strings_not_marked(variables) == [".ansible_connection"]
 
 
-def test_the_generated_playbook_imports_the_steps_by_a_path_marked_as_data(
+def test_the_generated_playbook_reads_the_workspace_by_a_path_marked_as_data(
     tmp_path: Path,
 ) -> None:
     playbooks = tmp_path / "ws-{{ 7*7 }}" / "playbooks"
-    request = RunRequest(hosts=[], steps=["network"], playbooks=playbooks, log_dir=tmp_path)
-    imports = [p for p in wrapper_playbook(request) if "ansible.builtin.import_playbook" in p]
-    assert imports == [
-        {"ansible.builtin.import_playbook": {"__ansible_unsafe": f"{playbooks}/network.yml"}}
+    (play,) = entry_playbook(["network"], playbooks)
+    assert play["vars_files"] == [{"__ansible_unsafe": f"{playbooks}/vars/site.yml"}]
+    # the roles are named from the registry, and found through the run's roles path
+    assert play["tasks"] == [
+        {"ansible.builtin.import_role": {"name": "network", "tasks_from": "main"}}
     ]
 
 

@@ -11,25 +11,27 @@ import jinja2
 import pytest
 import yaml
 
+from asp_provision.plan.derived import alerts
+from asp_provision.plan.steps import ROLES, STEPS
 from tests.cli.helpers import ROOT
 
-TEMPLATE = ROOT / "playbooks" / "templates" / "alerts.yml.j2"
+TEMPLATE = ROOT / "playbooks" / ROLES / STEPS["reporting"].role / "templates" / "alerts.yml.j2"
 
 
 def _render(tmp_path: Path, support_hours: str = "24x7") -> Path:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATE.parent))
     env.filters["to_json"] = json.dumps
+    sla = {
+        "availability_pct": 99.95,
+        "response_minutes": 5,
+        "resolution_hours": 1,
+        "support_hours": support_hours,
+    }
     text = env.get_template(TEMPLATE.name).render(
         asp_customer="globex-bank",
         asp_tier={"name": "platinum"},
-        asp_spec={
-            "sla": {
-                "availability_pct": 99.95,
-                "response_minutes": 5,
-                "resolution_hours": 1,
-                "support_hours": support_hours,
-            }
-        },
+        asp_spec={"sla": sla},
+        asp_derived={"alerts": alerts(sla)},
     )
     path = tmp_path / "alerts.yml"
     path.write_text(text, encoding="utf-8")

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from asp_provision.errors import CatalogError
+from asp_provision.plan.steps import STEPS
 from asp_provision.spec.catalog import Catalog, default_catalog_text, load_catalog
 from tests.spec.helpers import ROOT
 
@@ -107,18 +108,7 @@ def test_the_base_currency_is_usd(catalog: Catalog) -> None:
 
 
 def test_every_step_has_an_effort(catalog: Catalog) -> None:
-    steps = {
-        "network",
-        "servers",
-        "platform",
-        "security",
-        "application",
-        "users",
-        "billing",
-        "reporting",
-        "verify",
-    }
-    assert set(catalog.effort) == steps
+    assert set(catalog.effort) == set(STEPS)
 
 
 def test_the_workspace_catalog_is_the_built_in_one() -> None:

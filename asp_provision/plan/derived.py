@@ -1,0 +1,141 @@
+"""Values the roles write that take logic, derived in Python from a customer's effective spec.
+
+Handed to the roles as data (``asp_derived``), beside the addresses (``asp_network``): the
+roles only write them into configuration syntax, so the logic is here, where it is tested.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from asp_provision.plan.addressing import NETWORK_READ, Network
+
+EXPORTER_PORT = 9100
+"""Where each server's metrics exporter listens (Prometheus node exporter)."""
+
+
+@dataclass(frozen=True, slots=True)
+class QosClass:
+    """A QoS class of the site's traffic shaper."""
+
+    priority: int
+    dscp: str
+    guaranteed_pct: int
+
+
+QOS_CLASSES: Mapping[str, QosClass] = {
+    "premium": QosClass(1, "EF", 100),
+    "business": QosClass(2, "AF31", 100),
+    "best-effort": QosClass(3, "BE", 50),
+}
+
+# cron fields day-of-month, month and day-of-week of each schedule
+_BACKUP_DAYS = {"daily": "* * *", "weekly": "* * 0", "monthly": "1 * *"}  # Sundays
+_REPORT_DAYS = {"daily": "* * *", "weekly": "* * 1", "monthly": "1 * *"}  # Mondays
+_BACKUP_HOUR, _REPORT_HOUR = 2, 6
+
+READS: Mapping[str, tuple[str, ...]] = {
+    "ident": (),  # the customer's slug: its identity, which never changes
+    "allow_v4": ("spec.network.allow_from",),
+    "allow_v6": ("spec.network.allow_from",),
+    "qos": ("spec.network.qos", "spec.network.bandwidth_mbps"),
+    "backup_cron": ("spec.platform.storage.backups.schedule",),
+    "report_cron": ("spec.reporting.schedule",),
+    "alerts": ("spec.sla.response_minutes", "spec.sla.resolution_hours", "spec.sla.support_hours"),
+    "server_totals": NETWORK_READ,
+    "scrape_targets": (*NETWORK_READ, "tier.name"),
+}
+"""What each value of ``asp_derived`` is computed from, as a step's ``reads`` names it."""
+
+
+def ident(customer: str) -> str:
+    """The customer's name in nftables and nginx identifiers (letters, digits, underscores)."""
+    return "asp_" + customer.replace("-", "_")
+
+
+def cron_minute(customer: str, which: int) -> int:
+    """A minute of the hour for the customer's ``which``-th job, spread by its name.
+
+    Customers' jobs fall on different minutes so that they do not all start at once; the
+    minute stays the same for a customer from run to run.
+    """
+    digest = hashlib.sha1(customer.encode(), usedforsecurity=False).hexdigest()
+    return int(digest[6 * which : 6 * which + 6], 16) % 60
+
+
+def allowlist(cidrs: list[str], version: int) -> list[str]:
+    """The networks of ``cidrs`` of one IP version (4 or 6), in the spec's order.
+
+    Told apart by their form (only IPv6 has a colon), so that a malformed entry, which
+    validate refuses and the network role checks, never stops the run here.
+    """
+    return [c for c in cidrs if (6 if ":" in c else 4) == version]
+
+
+def qos(name: str, bandwidth_mbps: int) -> dict[str, Any]:
+    """The class of ``name`` and the rate it guarantees (rounded up to a whole Mbit)."""
+    cls = QOS_CLASSES[name]
+    return {
+        "priority": cls.priority,
+        "dscp": cls.dscp,
+        "rate_mbit": -(-bandwidth_mbps * cls.guaranteed_pct // 100),
+    }
+
+
+def alerts(sla: Mapping[str, Any]) -> dict[str, Any]:
+    """Thresholds of the SLA alerts in seconds, and how loud a late ticket is."""
+    return {
+        "response_seconds": int(sla["response_minutes"]) * 60,
+        "resolution_seconds": int(sla["resolution_hours"]) * 3600,
+        # a promise around the clock pages someone; business hours can wait for morning
+        "ticket_severity": "critical" if sla["support_hours"] == "24x7" else "warning",
+    }
+
+
+def server_totals(network: Network) -> dict[str, int]:
+    """How many servers, cores, GB of memory and of disk the customer has."""
+    servers = network.servers
+    return {
+        "servers": len(servers),
+        "cpu_cores": sum(s.cpu_cores for s in servers),
+        "memory_gb": sum(s.memory_gb for s in servers),
+        "disk_gb": sum(s.disk_gb for s in servers),
+    }
+
+
+def scrape_targets(customer: str, tier: str, network: Network) -> list[dict[str, Any]]:
+    """Prometheus file-based targets: one group per pool role, in pool order."""
+    roles = list(dict.fromkeys(s.role for s in network.servers))
+    return [
+        {
+            "targets": [f"{s.address}:{EXPORTER_PORT}" for s in network.servers if s.role == role],
+            "labels": {"customer": customer, "tier": tier, "role": role},
+        }
+        for role in roles
+    ]
+
+
+def derive(customer: str, document: Mapping[str, Any], network: Network) -> dict[str, Any]:
+    """The host variable ``asp_derived`` of a customer (``document``: its effective spec)."""
+    spec = document["spec"]
+    net = spec["network"]
+    return {
+        "ident": ident(customer),
+        "allow_v4": allowlist(net["allow_from"], 4),
+        "allow_v6": allowlist(net["allow_from"], 6),
+        "qos": qos(net["qos"], int(net["bandwidth_mbps"])),
+        "backup_cron": (
+            f"{cron_minute(customer, 0)} {_BACKUP_HOUR} "
+            f"{_BACKUP_DAYS[spec['platform']['storage']['backups']['schedule']]}"
+        ),
+        "report_cron": (
+            f"{cron_minute(customer, 1)} {_REPORT_HOUR} "
+            f"{_REPORT_DAYS[spec['reporting']['schedule']]}"
+        ),
+        "alerts": alerts(spec["sla"]),
+        "server_totals": server_totals(network),
+        "scrape_targets": scrape_targets(customer, document["tier"]["name"], network),
+    }
