@@ -396,9 +396,11 @@ class Service:
 
     def sla_customers(self) -> Customers:
         """The workspace's customers and their service-level terms, from their specs."""
+        from asp_provision.sla.cache import TermsCache
         from asp_provision.sla.workflow import load_customers
 
-        return load_customers(self.spec_paths([]), self.catalog, self.catalog_path)
+        cache = TermsCache(self.workspace.asp_dir / "cache" / "sla-terms.json", self.catalog_hash())
+        return load_customers(self.spec_paths([]), self.catalog, self.catalog_path, cache)
 
     def import_tickets(self, path: Path, fmt: str) -> Imported:
         """Import support tickets (all or nothing), keyed by id."""
@@ -418,8 +420,13 @@ class Service:
         with StateStore(self.workspace.state_path) as store:
             return import_outages(store, path, customers)
 
-    def sla_report(self, customers: list[str], everyone: bool, period: str) -> list[CustomerReport]:
-        """Each customer's month; credits of an ended month are recorded once."""
+    def sla_report(
+        self, customers: list[str], everyone: bool, period: str, charts: bool = True
+    ) -> list[CustomerReport]:
+        """Each customer's month; credits of an ended month are recorded once.
+
+        ``charts``: keep each ticket's response time, which only the charts draw.
+        """
         from asp_provision.sla.report import parse_period
         from asp_provision.sla.workflow import ranked, select, sla_report
         from asp_provision.state.store import StateStore
@@ -428,7 +435,7 @@ class Service:
         chosen = select(self.sla_customers(), customers, everyone)
         store = StateStore(self.workspace.state_path)  # opened only to record a credit
         try:
-            reports = sla_report(chosen, period, store, store)
+            reports = sla_report(chosen, period, store, store, charts=charts)
         finally:
             store.close()
         return ranked(reports) if everyone else reports

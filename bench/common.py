@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import functools
 import statistics
 import subprocess
 import sys
@@ -23,10 +24,19 @@ _TIERS = [
 ]
 
 
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+
+@functools.cache
+def _base() -> dict[str, Any]:
+    data: dict[str, Any] = yaml.load((ROOT / "specs" / "acme-corp.yaml").read_text(), _LOADER)
+    return data
+
+
 def spec_data(index: int, users: int = 20) -> dict[str, Any]:
     """A valid, varied spec: tier, application, sizes and users differ by index."""
-    base = yaml.safe_load((ROOT / "specs" / "acme-corp.yaml").read_text())
-    doc: dict[str, Any] = copy.deepcopy(base)
+    doc: dict[str, Any] = copy.deepcopy(_base())
     tier, tenancy, app, version, middleware = _TIERS[index % 3]
     name = f"customer-{index:05d}"
     spec = doc["spec"]
@@ -72,15 +82,17 @@ def spec_data(index: int, users: int = 20) -> dict[str, Any]:
     return doc
 
 
+def write_spec(folder: Path, data: dict[str, Any]) -> Path:
+    """Write one spec as ``<customer>.yaml`` into ``folder``."""
+    path = folder / f"{data['metadata']['customer']}.yaml"
+    path.write_text(yaml.dump(data, Dumper=_DUMPER, sort_keys=False, width=120))
+    return path
+
+
 def write_specs(folder: Path, count: int, users: int = 20) -> list[Path]:
     """Write ``count`` specs into ``folder``; returns their paths."""
     folder.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for i in range(count):
-        path = folder / f"customer-{i:05d}.yaml"
-        path.write_text(yaml.safe_dump(spec_data(i, users), sort_keys=False, width=120))
-        paths.append(path)
-    return paths
+    return [write_spec(folder, spec_data(i, users)) for i in range(count)]
 
 
 def wall(cmd: Sequence[str], cwd: Path | None = None) -> float:

@@ -17,24 +17,22 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from asp_provision.billing.terms import Billed
 from asp_provision.spec.models import Subscription
 from asp_provision.state.store import StateStore
-from bench.common import CLI, paired, report, spec_data, write_specs
+from bench.common import CLI, paired, report, spec_data, write_spec
 
 PERIOD = "2026-11"
 START = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
 
 
-def billed_state(state: Path, count: int) -> None:
-    """Terms from November 1 and a month of usage for every customer."""
+def billed_state(state: Path, billed: Iterable[Billed]) -> None:
+    """The terms of each subscription, and a month of usage for each."""
     with StateStore(state) as store, store.transaction() as conn:
-        for index in range(count):
-            data = spec_data(index, users=2)
-            data["spec"]["billing"]["start_date"] = "2026-11-01"
-            terms = Billed.of(Subscription.model_validate(data))
+        for terms in billed:
             conn.execute(
                 "INSERT INTO billing_changes (customer, effective, terms_json, run_id, "
                 "recorded_at) VALUES (?, '2026-11-01', ?, 'bench', 0)",
@@ -98,11 +96,19 @@ def max_rss_mb(cmd: list[str]) -> float:
 
 
 def workspace(folder: Path, count: int) -> list[str]:
-    write_specs(folder / "specs", count, users=2)
-    for path in (folder / "specs").iterdir():
-        path.write_text(path.read_text().replace("2026-12-01", "2026-11-01"))
+    """Specs billed from November 1 and their terms in the state, as an apply records them."""
+    specs = folder / "specs"
+    specs.mkdir(parents=True)
+
+    def billed() -> Iterator[Billed]:
+        for index in range(count):
+            data = spec_data(index, users=2)
+            data["spec"]["billing"]["start_date"] = START.date()
+            write_spec(specs, data)
+            yield Billed.of(Subscription.model_validate(data))
+
     state = folder / ".asp" / "state.db"
-    billed_state(state, count)
+    billed_state(state, billed())
     return fresh_invoice(state, folder)
 
 

@@ -9,6 +9,7 @@ rounded lines.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 from dataclasses import dataclass, replace
 from decimal import Decimal
@@ -17,7 +18,7 @@ from typing import Any
 from asp_provision.billing.money import HUNDRED, rounded
 from asp_provision.billing.pricing import Line, MonthlyCharge, monthly_charge
 from asp_provision.billing.proration import Period, Segment, segments, terms_on
-from asp_provision.billing.terms import Billed
+from asp_provision.billing.terms import Billed, add_months
 from asp_provision.billing.usage import Usage, overage
 from asp_provision.spec.catalog import Catalog
 from asp_provision.spec.formats import EU_COUNTRIES
@@ -88,7 +89,7 @@ def draft(
     if last.cycle == "annual":
         if period.month != last.start_date.month:
             return f"billed annually, in {last.start_date:%B}"
-        lines = _annual(last, group, period, catalog)
+        lines = _annual(last, changes, group, period, catalog)
     else:
         lines = _monthly(billed, group, period, catalog)
     lines += overage(usage, last, catalog)
@@ -107,17 +108,76 @@ def _charge(terms: Billed, group: list[Changes], day: dt.date, catalog: Catalog)
     return monthly_charge(terms, catalog, account_size(group, terms.account, day))
 
 
-def _annual(terms: Billed, group: list[Changes], period: Period, catalog: Catalog) -> list[Line]:
-    charge = _charge(terms, group, period.start, catalog)
-    return [
+def _annual(
+    last: Billed, changes: Changes, group: list[Changes], period: Period, catalog: Catalog
+) -> list[Line]:
+    """The anniversary invoice: the year ahead, and the changes of the year just ended.
+
+    The year ahead is billed at the terms of the anniversary day, 10 x their monthly
+    charge. A change within a term year is prorated by days over that year and charged
+    (or credited) on the next anniversary invoice: what the year's days cost at the terms
+    of each, less what its anniversary invoice billed.
+    """
+    years = period.year - last.start_date.year
+    day = add_months(last.start_date, 12 * years)
+    ahead = _year_ahead(changes, group, day, catalog) or (last, _charge(last, group, day, catalog))
+    lines = [
         replace(
             x,
             description=f"{x.description}, {ANNUAL_MONTHS} months (annual)",
             quantity=x.quantity * ANNUAL_MONTHS,
             amount=x.amount * ANNUAL_MONTHS,
         )
-        for x in charge.lines
+        for x in ahead[1].lines
     ]
+    if years > 0:
+        lines += _year_changes(
+            changes, group, add_months(last.start_date, 12 * (years - 1)), day, catalog
+        )
+    return lines
+
+
+def _year_ahead(
+    changes: Changes, group: list[Changes], day: dt.date, catalog: Catalog
+) -> tuple[Billed, MonthlyCharge] | None:
+    """The annual terms in effect on an anniversary ``day`` and their monthly charge."""
+    terms = terms_on(changes, day)
+    if terms is None or terms.cycle != "annual" or terms.start_date > day:
+        return None
+    return terms, _charge(terms, group, day, catalog)
+
+
+def _year_changes(
+    changes: Changes, group: list[Changes], start: dt.date, end: dt.date, catalog: Catalog
+) -> list[Line]:
+    """The proration of the term year [start, end), when its terms changed within it."""
+    cuts = {start, end}
+    cuts |= {day for other in group for day, _ in other if start < day < end}
+    days = sorted(cuts)
+    if len(days) == 2:
+        return []
+    length = (end - start).days
+    billed = _year_ahead(changes, group, start, catalog)
+    before = billed[1].total * ANNUAL_MONTHS if billed else Decimal(0)
+    currency = billed[0].currency if billed else None
+    exact = Decimal(0)
+    parts = []
+    for first, stop in itertools.pairwise(days):
+        terms = terms_on(changes, first)
+        if terms is None or terms.cycle != "annual" or terms.start_date > first:
+            continue  # not billed yearly on these days
+        yearly = _charge(terms, group, first, catalog).total * ANNUAL_MONTHS
+        span = (stop - first).days
+        exact += yearly * span / length
+        parts.append(f"{span}/{length} days at {yearly}")
+        currency = currency or terms.currency
+    if currency is None:
+        return []
+    adjustment = rounded(exact, currency) - before
+    if not adjustment:
+        return []
+    what = f"Changes in the year {start} to {end}: {'; '.join(parts)}, less {before} billed"
+    return [Line("proration", what, Decimal(1), adjustment, adjustment)]
 
 
 def _monthly(

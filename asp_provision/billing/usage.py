@@ -7,7 +7,6 @@ Overage: seats above those sold at the period's peak, the 95th percentile of ban
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import math
 from collections.abc import Iterable
@@ -18,7 +17,8 @@ from pathlib import Path
 from asp_provision.billing.money import decimal, rounded
 from asp_provision.billing.pricing import Line, rate
 from asp_provision.billing.terms import Billed
-from asp_provision.errors import SourceError, UsageError, UserError
+from asp_provision.csvrows import CsvRows
+from asp_provision.errors import SourceError, UserError
 from asp_provision.spec.catalog import Catalog
 
 COLUMNS = ("customer", "metric", "timestamp", "value")
@@ -55,53 +55,31 @@ class Sample:
 
 def read_usage(path: Path, customers: set[str], now: dt.datetime | None = None) -> list[Sample]:
     """Every sample of a usage CSV, or UsageInvalid naming each bad row and column."""
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise UsageError(f"cannot read {path}: {exc.strerror}") from None
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise UserError(f"{path}: not UTF-8 text; save it as UTF-8 CSV") from None
     moment = now or dt.datetime.now(dt.UTC)
-    lines = text.splitlines()
-    if not lines:
+    csv = CsvRows(path)
+    if csv.empty:
         raise UserError(f"{path}: empty; expected the header {','.join(COLUMNS)}")
-    header = [h.strip().lower() for h in next(csv.reader([lines[0]]))]
+    header = [h.lower() for h in csv.header]
     if tuple(header) != COLUMNS:
         raise SourceError(
             f"the header must be {','.join(COLUMNS)} (found {','.join(header)})", path, 1, 1
         )
     problems: list[SourceError] = []
+
+    def wrong_width(line: int, values: int) -> None:
+        problems.append(SourceError(f"{values} values, expected {len(COLUMNS)}", path, line, 1))
+
     out: list[Sample] = []
-    for number, line in enumerate(lines[1:], start=2):
-        if not line.strip():
-            continue
-        cells = next(csv.reader([line]))
-        starts = _starts(line, cells)
-        if len(cells) != len(COLUMNS):
-            problems.append(
-                SourceError(f"{len(cells)} values, expected {len(COLUMNS)}", path, number, 1)
-            )
-            continue
-        sample, bad = _sample(cells, customers, moment)
+    for row in csv.rows(wrong_width):
+        sample, bad = _sample(row.cells, customers, moment)
         if bad is not None:
             index, message = bad
-            problems.append(SourceError(message, path, number, starts[index], COLUMNS[index]))
+            problems.append(SourceError(message, path, row.line, row.column(index), COLUMNS[index]))
         elif sample is not None:
             out.append(sample)
     if problems:
         raise UsageInvalid(path, problems)
     return out
-
-
-def _starts(line: str, cells: list[str]) -> list[int]:
-    """1-based character column where each cell starts (exact for unquoted cells)."""
-    starts, at = [], 1
-    for cell in cells:
-        starts.append(at)
-        at += len(cell) + 1
-    return starts + [at] * (len(COLUMNS) - len(starts))
 
 
 def _sample(

@@ -97,7 +97,8 @@ def sla_report(
     """Service levels of a month: tickets against targets, availability, credits owed."""
     if not period:
         raise UsageError("--period YYYY-MM is required")
-    reports = _service().sla_report(customers or [], everyone, period)
+    charts = output is ReportFormat.html
+    reports = _service().sla_report(customers or [], everyone, period, charts)
     from asp_provision.render import sla as render
 
     ranked = everyone

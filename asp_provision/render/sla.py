@@ -8,7 +8,8 @@ from decimal import Decimal
 from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
-from asp_provision.sla.report import CustomerReport, PriorityStats, percentile
+from asp_provision.sla.report import CustomerReport, percentile
+from asp_provision.sla.tally import PriorityStats
 
 
 def _minutes(value: float | None) -> float | None:
@@ -93,8 +94,7 @@ def report_json(reports: list[CustomerReport], period: str, out: TextIO, ranked:
         "generated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "customers": [report_data(r, i + 1 if ranked else None) for i, r in enumerate(reports)],
     }
-    json.dump(data, out, indent=2)
-    out.write("\n")
+    out.write(json.dumps(data, indent=2) + "\n")
 
 
 _STATUS = {

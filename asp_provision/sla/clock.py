@@ -11,6 +11,7 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import functools
+from collections.abc import Callable
 from zoneinfo import ZoneInfo
 
 Hours = tuple[frozenset[int], int, int]
@@ -57,6 +58,28 @@ class Clock:
         if not (self._lo <= start and end <= self._hi):
             self._cover(start, end)
         return self._upto(end) - self._upto(start)
+
+    def counter(self, start: float, end: float) -> tuple[Callable[[float], float], float]:
+        """Support seconds up to an instant, counted from a fixed origin, for many look-ups.
+
+        The difference of two counts is :meth:`seconds` between them. Returns the count
+        and the last instant it holds for; it holds from ``start``.
+        """
+        if end <= start:
+            end = start
+        if not (self._lo <= start and end <= self._hi):
+            self._cover(start, end)
+        starts, ends, before = self._starts, self._ends, self._before
+        find = bisect.bisect_right
+
+        def upto(t: float) -> float:
+            i = find(starts, t) - 1
+            if i < 0:
+                return 0.0
+            stop = ends[i]
+            return before[i] + (t if t < stop else stop) - starts[i]
+
+        return upto, self._hi
 
     def minutes(self, start: dt.datetime, end: dt.datetime) -> float:
         """Support minutes between two aware datetimes."""

@@ -8,13 +8,13 @@ error, since it could be any of many instants.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from asp_provision.csvrows import CsvRows
 from asp_provision.errors import UserError, position
 from asp_provision.state.sla import OutageRow, TicketRow
 
@@ -99,30 +99,17 @@ class _Rows:
     def __init__(self, path: Path) -> None:
         self.path = str(path)
         self.problems: list[Problem] = []
-        try:
-            raw = path.read_bytes()
-        except OSError as exc:
-            raise UserError(f"cannot read {path}: {exc.strerror}") from None
-        try:
-            text = raw.decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
-            raise UserError(f"{path}: not UTF-8 text (byte {exc.start})") from None
-        reader = csv.reader(text.splitlines())
-        self.header = [h.strip() for h in next(reader, [])]
-        self.rows = list(reader)
+        self.csv = CsvRows(path)
+        self.header = self.csv.header
 
     def filled_rows(self) -> Iterator[tuple[int, list[str]]]:
         """Each row that is not blank, with its line; a row of the wrong width is a problem."""
-        for index, row in enumerate(self.rows):
-            line = index + 2
-            if not any(cell.strip() for cell in row):
-                continue
-            if len(row) != len(self.header):
-                self.fail(
-                    line, None, f"{len(row)} values, but the header has {len(self.header)} columns"
-                )
-                continue
-            yield line, row
+
+        def wrong_width(line: int, values: int) -> None:
+            self.fail(line, None, f"{values} values, but the header has {len(self.header)} columns")
+
+        for row in self.csv.rows(wrong_width):
+            yield row.line, row.cells
 
     def fail(self, line: int, column: int | None, message: str) -> None:
         self.problems.append(Problem(self.path, line, column, message))
@@ -158,8 +145,6 @@ def read_tickets(path: Path, fmt: str, customers: Customers) -> list[TicketRow]:
     cols = r.columns(TICKET_COLUMNS[fmt], required)
     if r.problems:
         raise ImportInvalid(r.path, r.problems)
-    if not r.rows:
-        raise UserError(f"{path} has a header but no tickets")
     names = PRIORITY_NAMES[fmt]
     out: list[TicketRow] = []
     seen: dict[str, int] = {}
@@ -237,6 +222,8 @@ def read_tickets(path: Path, fmt: str, customers: Customers) -> list[TicketRow]:
         out.append((ticket, customer, priority, cell("channel") or None, created, first, resolved))
     if r.problems:
         raise ImportInvalid(r.path, r.problems)
+    if not out:
+        raise UserError(f"{path} has a header but no tickets")
     return out
 
 

@@ -9,15 +9,16 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from asp_provision.billing.money import rounded
 from asp_provision.errors import UsageError
-from asp_provision.sla.clock import Clock
+from asp_provision.sla.tally import PriorityStats, TicketTimes, shared_clock, tally
 from asp_provision.sla.terms import Terms
-from asp_provision.spec.catalog import PRIORITIES, weekly_hours
+from asp_provision.spec.catalog import weekly_hours
 from asp_provision.state.sla import SlaView
 
 _PERIOD = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
@@ -38,29 +39,6 @@ def period_bounds(period: str, zone: ZoneInfo) -> tuple[float, float]:
     nxt = (year + month // 12, month % 12 + 1)
     start = dt.datetime(year, month, 1, tzinfo=zone).timestamp()
     return start, dt.datetime(nxt[0], nxt[1], 1, tzinfo=zone).timestamp()
-
-
-@dataclass(slots=True)
-class PriorityStats:
-    """Tickets of one priority opened in the month."""
-
-    priority: str
-    response_target_minutes: int
-    resolution_target_hours: int
-    tickets: int = 0
-    response_met: int = 0
-    response_breached: int = 0
-    response_open: int = 0
-    resolution_met: int = 0
-    resolution_breached: int = 0
-    resolution_open: int = 0
-    response_minutes: list[float] = field(default_factory=list)
-    resolution_minutes: list[float] = field(default_factory=list)
-
-    @property
-    def breaches(self) -> int:
-        """Targets missed: responses and resolutions."""
-        return self.response_breached + self.resolution_breached
 
 
 @dataclass(slots=True)
@@ -98,98 +76,40 @@ class CustomerReport:
         return missed + (1 if self.availability_pct < self.terms.availability_pct else 0)
 
 
-def customer_report(terms: Terms, period: str, view: SlaView, now: float) -> CustomerReport:
-    """Measure one customer's month from the tickets and outages in the state."""
+def customer_report(
+    terms: Terms,
+    period: str,
+    view: SlaView,
+    now: float,
+    rows: Iterable[TicketTimes] | None = None,
+    charts: bool = True,
+) -> CustomerReport:
+    """Measure one customer's month from the tickets and outages in the state.
+
+    ``rows``: the customer's tickets, when read already (any that were not opened in the
+    month are left out). ``charts``: keep each ticket's response time for the charts.
+    """
     zone = ZoneInfo(terms.timezone)
     start, end = period_bounds(period, zone)
     until = min(end, now)
     hours = weekly_hours(terms.business_hours) if terms.support_hours == "business" else None
-    clock = Clock(zone, hours, terms.holidays if hours else None)
-    stats: dict[str, PriorityStats] = {
-        p: PriorityStats(p, terms.targets[p][0], terms.targets[p][1]) for p in PRIORITIES
-    }
+    clock = shared_clock(terms.timezone, hours, terms.holidays if hours else None)
+    if rows is None:
+        rows = view.tickets(terms.customer, start, end)
     responses: list[tuple[float, str, float]] = []
-    rows = view.tickets(terms.customer, start, end)
-    if clock.around_the_clock:
-        _measure_wall(rows, stats, responses, until)
-    else:
-        _measure(rows, stats, responses, until, clock)
+    priorities = tally(
+        rows, terms.targets, (start, end, until), clock, responses if charts else None
+    )
     outages = downtime(terms, view, start, end, zone)
     down = sum(b - a for a, b in outages)
     total = end - start
     availability = ((1 - Decimal(down) / Decimal(total)) * 100).quantize(Decimal("0.0001"))
-    priorities = [stats[p] for p in PRIORITIES]
     pct, reasons = credits_owed(terms, availability, priorities)
     amount = rounded(terms.monthly_charge * pct / 100, terms.currency)  # as invoices round
     credit = CreditOwed(pct, reasons, amount, terms.currency, "none" if not pct else "provisional")
     return CustomerReport(
         terms, period, start, end, priorities, availability, down / 60, credit, responses, outages
     )
-
-
-def _measure(
-    rows: list[tuple[str, float, float | None, float | None]],
-    stats: dict[str, PriorityStats],
-    responses: list[tuple[float, str, float]],
-    until: float,
-    clock: Clock,
-) -> None:
-    seconds = clock.seconds
-    for priority, created, first, resolved in rows:
-        took = seconds(created, first if first is not None else until)
-        done = seconds(created, resolved if resolved is not None else until)
-        _count(stats[priority], created, first, resolved, took, done, responses)
-
-
-def _measure_wall(
-    rows: list[tuple[str, float, float | None, float | None]],
-    stats: dict[str, PriorityStats],
-    responses: list[tuple[float, str, float]],
-    until: float,
-) -> None:
-    for priority, created, first, resolved in rows:
-        took = (first if first is not None else until) - created
-        done = (resolved if resolved is not None else until) - created
-        _count(
-            stats[priority],
-            created,
-            first,
-            resolved,
-            took if took > 0 else 0.0,
-            done if done > 0 else 0.0,
-            responses,
-        )
-
-
-def _count(
-    s: PriorityStats,
-    created: float,
-    first: float | None,
-    resolved: float | None,
-    took: float,
-    done: float,
-    responses: list[tuple[float, str, float]],
-) -> None:
-    """Tally one ticket: ``took`` and ``done`` are support seconds to answer and resolve."""
-    s.tickets += 1
-    minutes = took / 60
-    s.response_minutes.append(minutes)
-    responses.append((created, s.priority, minutes))
-    if took <= s.response_target_minutes * 60:
-        if first is None:
-            s.response_open += 1
-        else:
-            s.response_met += 1
-    else:
-        s.response_breached += 1
-    s.resolution_minutes.append(done / 60)
-    if done <= s.resolution_target_hours * 3600:
-        if resolved is None:
-            s.resolution_open += 1
-        else:
-            s.resolution_met += 1
-    else:
-        s.resolution_breached += 1
 
 
 def downtime(
@@ -199,7 +119,7 @@ def downtime(
 
     Overlapping outages are merged; planned work inside the maintenance window is left out.
     """
-    window = Clock(zone, weekly_hours(terms.maintenance_window))
+    window = shared_clock(terms.timezone, weekly_hours(terms.maintenance_window), None)
     pieces: list[tuple[float, float]] = []
     for a, b, planned in view.outages(terms.customer, start, end):
         a, b = max(a, start), min(b, end)

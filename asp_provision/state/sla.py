@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
@@ -133,15 +133,45 @@ class SlaView:
 
     def tickets(
         self, customer: str, start: float, end: float
-    ) -> list[tuple[str, float, float | None, float | None]]:
-        """(priority, created, first_response, resolved) of tickets opened in [start, end)."""
+    ) -> list[tuple[str, str, float, float | None, float | None]]:
+        """The customer's tickets opened in [start, end).
+
+        Each as (customer, priority, created, first_response, resolved).
+        """
         if self.conn is None:
             return []
         return self.conn.execute(
-            "SELECT priority, created, first_response, resolved FROM tickets "
+            "SELECT customer, priority, created, first_response, resolved FROM tickets "
             "WHERE customer = ? AND created >= ? AND created < ? ORDER BY created",
             (customer, start, end),
         ).fetchall()
+
+    def tickets_of(
+        self, customers: Collection[str], start: float, end: float
+    ) -> dict[str, list[tuple[str, str, float, float | None, float | None]]]:
+        """The tickets of ``customers`` opened in [start, end), by customer.
+
+        Each as (customer, priority, created, first_response, resolved), in no order.
+
+        One pass over the table: for many customers, far quicker than a query each,
+        whose rows lie scattered over the whole table.
+        """
+        out: dict[str, list[tuple[str, str, float, float | None, float | None]]] = {
+            c: [] for c in customers
+        }
+        if self.conn is None:
+            return out
+        rows = self.conn.execute(
+            "SELECT customer, priority, created, first_response, resolved FROM tickets "
+            "WHERE created >= ? AND created < ?",
+            (start, end),
+        ).fetchall()
+        get = out.get
+        for row in rows:
+            mine = get(row[0])
+            if mine is not None:
+                mine.append(row)
+        return out
 
     def outages(self, customer: str, start: float, end: float) -> list[tuple[float, float, int]]:
         """(start, end, planned) of outages overlapping [start, end)."""

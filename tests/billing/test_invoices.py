@@ -161,6 +161,67 @@ def test_annual_subscriptions_are_invoiced_in_the_anniversary_month(tmp_path: Pa
     assert skipped == [("acme-corp", "billed annually, in June")]
 
 
+def test_an_annual_change_is_prorated_over_the_year_on_the_next_anniversary(
+    tmp_path: Path,
+) -> None:
+    start = dt.date(2025, 6, 1)
+    books = books_with(
+        tmp_path,
+        ("2025-06-01", billed(cycle="annual", start_date=start)),
+        # 50 -> 100 seats on March 1: monthly 2800 -> 3700 (seats 2000, 5 % volume off)
+        ("2026-03-01", billed(cycle="annual", start_date=start, seats=100)),
+    )
+    assert only(books, "2025-06")["subtotal"] == "28000.00"  # the first year, in advance
+    assert books.invoice(["acme-corp"], Period.parse("2026-03")).skipped == [
+        ("acme-corp", "billed annually, in June")
+    ]
+    doc = only(books, "2026-06")
+    lines = codes(doc)
+    # the year ahead at 100 seats: 10 x 3700
+    assert (lines["tier-base"], lines["seats"], lines["volume-discount"]) == (
+        "15000.00",
+        "20000.00",
+        "-1000.00",
+    )
+    # the year just ended: 273/365 days at 28000 + 92/365 at 37000 = 30268.49, less 28000
+    assert lines["proration"] == "2268.49"
+    (line,) = [x for x in doc["lines"] if x["code"] == "proration"]
+    assert line["description"] == (
+        "Changes in the year 2025-06-01 to 2026-06-01: 273/365 days at 28000.00; "
+        "92/365 days at 37000.00, less 28000.00 billed"
+    )
+    assert doc["subtotal"] == "39268.49"
+
+
+def test_annual_changes_there_and_back_and_a_leap_year(tmp_path: Path) -> None:
+    start = dt.date(2025, 6, 1)
+    books = books_with(
+        tmp_path,
+        ("2025-06-01", billed(cycle="annual", start_date=start)),
+        ("2025-09-01", billed(cycle="annual", start_date=start, seats=100)),
+        ("2026-03-01", billed(cycle="annual", start_date=start)),
+    )
+    # 92 + 92 days at 28000 and 181 at 37000: 32463.01, less 28000
+    assert codes(only(books, "2026-06"))["proration"] == "4463.01"
+    # a term year with February 29 has 366 days; fewer seats are credited
+    leap = dt.date(2023, 6, 1)
+    books = books_with(
+        tmp_path / "leap",
+        ("2023-06-01", billed(cycle="annual", start_date=leap)),
+        # 50 -> 25 seats on March 1, 2024: monthly 2800 -> 2300; 92 days left
+        ("2024-03-01", billed(cycle="annual", start_date=leap, seats=25)),
+    )
+    doc = only(books, "2024-06")
+    assert codes(doc)["proration"] == "-1256.83"  # -5000 x 92 / 366
+    assert codes(doc)["seats"] == "5000.00"  # the year ahead at 25 seats
+
+
+def test_an_annual_year_without_changes_has_no_proration(tmp_path: Path) -> None:
+    start = dt.date(2024, 6, 1)
+    books = books_with(tmp_path, ("2024-06-01", billed(cycle="annual", start_date=start)))
+    assert "proration" not in codes(only(books, "2026-06"))
+
+
 def test_a_bundle_of_two_and_three_on_one_account(tmp_path: Path) -> None:
     two = books_with(
         tmp_path,
