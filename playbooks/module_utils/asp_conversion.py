@@ -22,12 +22,13 @@ import filecmp
 import hashlib
 import heapq
 import io
+import itertools
 import json
 import os
 import re
 import sqlite3
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import IO, Any
 from urllib.parse import quote
 
@@ -44,15 +45,22 @@ CREATE TABLE IF NOT EXISTS {TABLE} (
 )
 """
 
-_INTEGER = re.compile(r"[+-]?[0-9]+\Z")
-_DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)\Z")
-_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
-# one @, no spaces, a dotted domain of letters, digits and hyphens
-_EMAIL = re.compile(
-    r"[^@\s\"(),:;<>\[\]\\]{1,64}@(?=.{1,253}\Z)"
-    r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}\Z"
+# what a value of each type looks like; none of them matches a line break, so a block of
+# values joined by line breaks is checked by one match (see _block_check)
+_PATTERNS = {
+    "integer": r"[+-]?[0-9]{1,18}",
+    "decimal": r"[+-]?(?:[0-9]{1,28}(?:\.[0-9]{0,10})?|\.[0-9]{1,10})",
+    "date": r"[0-9]{4}-[0-9]{2}-[0-9]{2}",
+    # one @, no spaces, a dotted domain of letters, digits and hyphens
+    "email": r"[^@\s\"(),:;<>\[\]\\]{1,64}@"
+    r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.){1,8}[A-Za-z]{2,63}",
+}
+_LONGEST = {"integer": 19, "decimal": 40, "date": 10, "email": 254}
+_INTEGER, _DECIMAL, _DATE, _EMAIL = (
+    re.compile(_PATTERNS[kind] + r"\Z") for kind in ("integer", "decimal", "date", "email")
 )
 _CHUNK = 1 << 20
+_BLOCK = 4096  # records checked and staged together
 
 
 class ConversionError(Exception):
@@ -141,15 +149,19 @@ class Columns:
         self.key_at = self.names.index(key)
         self.key = key
         self.key_kind = fields[key]
+        self.insert = self.statement("?1", "?2", range(3, 3 + len(self.names)))
+
+    def statement(self, key: str, line: str, values: Iterable[int]) -> str:
+        """The insert of one record, given the parameters of its key, line and values."""
         parts = []
-        for number, (name, kind) in enumerate(zip(self.names, self.kinds, strict=True), start=3):
+        for name, kind, number in zip(self.names, self.kinds, values, strict=True):
             value = f"nullif(?{number}, '')"
             if kind == "integer":
                 value = f"CAST({value} AS INTEGER)"
             parts.append(f"{_sql_text(name)}, {value}")
-        self.insert = (
+        return (
             "INSERT INTO main.incoming (key, line, data) "
-            f"VALUES (?1, ?2, json_object({', '.join(parts)}))"
+            f"VALUES ({key}, {line}, json_object({', '.join(parts)}))"
         )
 
     def key_text(self, value: Any) -> str:
@@ -169,8 +181,35 @@ def _text_check(kind: str) -> Callable[[str], str | None]:
     if kind == "date":
         return _why_not_date
     pattern = {"integer": _INTEGER, "decimal": _DECIMAL, "email": _EMAIL}[kind].match
-    longest = {"integer": 19, "decimal": 40, "email": 254}[kind]
+    longest = _LONGEST[kind]
     return lambda v: None if len(v) <= longest and pattern(v) is not None else why
+
+
+def _block_check(kind: str) -> Callable[[list[str]], bool]:
+    """Whether every cell of a column's block (empty or) is a value of ``kind``.
+
+    One regular expression runs over the block joined by line breaks; a cell holding a
+    line break is caught by counting them (the cell is then checked on its own).
+    """
+    one = f"(?:{_PATTERNS[kind]})?"
+    block = re.compile(f"{one}(?:\n{one})*\\Z").match
+    longest = _LONGEST[kind]
+    is_date = kind == "date"
+
+    def check(values: list[str]) -> bool:
+        text = "\n".join(values)
+        if text.count("\n") != len(values) - 1 or block(text) is None:
+            return False
+        if max(map(len, values)) > longest:
+            return False
+        if is_date:
+            try:
+                list(map(dt.date.fromisoformat, filter(None, values)))
+            except ValueError:
+                return False
+        return True
+
+    return check
 
 
 def _why_not_date(value: str) -> str | None:
@@ -226,72 +265,106 @@ def _text(hashing: HashingReader) -> io.TextIOWrapper:
     )
 
 
-def csv_params(
-    text: IO[str], columns: Columns, rejects: _Rejects, outcome: Outcome
-) -> Iterator[tuple[Any, ...]]:
-    """The staging parameters of each good record of a CSV file with a header.
+class CsvSource:
+    """A CSV file with a header, read in blocks of records checked together.
 
-    A record's line is the line it starts on (a quoted value may span lines); blank lines
-    are skipped. Bad records go to ``rejects``.
+    A good record is staged as its row itself, with its line appended: the statement
+    picks the declared columns by position, so no value is copied in Python.
     """
-    reader = csv.reader(text, strict=True)
-    try:
-        header = next(reader, None)
-    except csv.Error as exc:
-        raise ConversionError(f"line 1: the header cannot be read: {exc}") from None
-    if header is None:
-        raise ConversionError("the file is empty: a CSV source starts with a header line")
-    missing = [c for c in columns.names if c not in header]
-    if missing:
-        raise ConversionError(f"the header has no column {', '.join(map(repr, missing))}")
-    width = len(header)
-    at = [header.index(c) for c in columns.names]
-    key_at = columns.key_at
-    typed = [
-        (j, name, _text_check(kind))
-        for j, (name, kind) in enumerate(zip(columns.names, columns.kinds, strict=True))
-        if kind != "string"
-    ]
-    plain_key = columns.key_kind == "string"
-    add = rejects.add
-    end = reader.line_num
-    read = 0
-    try:
-        while True:
-            start = end + 1
-            try:
-                row = next(reader)
-            except StopIteration:
-                return
-            except csv.Error as exc:
+
+    def __init__(self, text: IO[str], columns: Columns) -> None:
+        self.reader = csv.reader(text, strict=True)
+        try:
+            header = next(self.reader, None)
+        except csv.Error as exc:
+            raise ConversionError(f"line 1: the header cannot be read: {exc}") from None
+        if header is None:
+            raise ConversionError("the file is empty: a CSV source starts with a header line")
+        missing = [c for c in columns.names if c not in header]
+        if missing:
+            raise ConversionError(f"the header has no column {', '.join(map(repr, missing))}")
+        self.columns = columns
+        self.width = len(header)
+        self.at = [header.index(c) for c in columns.names]
+        self.key_index = self.at[columns.key_at]
+        self.typed = [
+            (self.at[j], name, _text_check(kind), _block_check(kind))
+            for j, (name, kind) in enumerate(zip(columns.names, columns.kinds, strict=True))
+            if kind != "string"
+        ]
+        key = f"?{self.key_index + 1}"
+        if columns.key_kind == "integer":
+            key = f"CAST(CAST({key} AS INTEGER) AS TEXT)"
+        self.insert = columns.statement(key, f"?{self.width + 1}", [i + 1 for i in self.at])
+
+    def blocks(self, rejects: _Rejects, outcome: Outcome) -> Iterator[list[list[Any]]]:
+        """The good records, block by block; bad ones go to ``rejects``.
+
+        A record's line is the line it starts on (a quoted value may span lines); blank
+        lines are skipped.
+        """
+        reader, width = self.reader, self.width
+        block: list[list[Any]] = []
+        early: list[tuple[int, Any, str]] = []  # rejected before the block's checks
+        add = early.append
+        end = reader.line_num
+        read = 0
+        try:
+            while True:
+                start = end + 1
+                try:
+                    row: list[Any] = next(reader)
+                except StopIteration:
+                    break
+                except csv.Error as exc:
+                    end = reader.line_num
+                    read += 1
+                    add((start, None, f"the line cannot be read as CSV: {exc}"))
+                    continue
                 end = reader.line_num
+                if not row:
+                    continue  # a blank line
                 read += 1
-                add(start, None, f"the line cannot be read as CSV: {exc}")
+                if len(row) != width:
+                    key = row[self.key_index] if self.key_index < len(row) else None
+                    add((start, key, f"{len(row)} values where the header has {width}"))
+                    continue
+                row.append(start)
+                block.append(row)
+                if len(block) == _BLOCK:
+                    yield self._good(block, early, rejects)
+                    block, early = [], []
+                    add = early.append
+            if block or early:
+                yield self._good(block, early, rejects)
+        finally:
+            outcome.read = read
+
+    def _good(
+        self, block: list[list[Any]], early: list[tuple[int, Any, str]], rejects: _Rejects
+    ) -> list[list[Any]]:
+        """The good rows of ``block``; the bad ones, and ``early``, go to ``rejects`` in order."""
+        bad: dict[int, str] = {}
+        for i, name, check, check_block in self.typed:
+            values = [row[i] for row in block]
+            if check_block(values):
                 continue
-            end = reader.line_num
-            if not row:
-                continue  # a blank line
-            read += 1
-            if len(row) != width:
-                key = row[at[key_at]] if at[key_at] < len(row) else None
-                add(start, key, f"{len(row)} values where the header has {width}")
-                continue
-            values = [row[i] for i in at]
-            key = values[key_at]
-            for j, name, check in typed:
-                value = values[j]
-                if value:
+            for n, value in enumerate(values):
+                if value and n not in bad:
                     why = check(value)
                     if why is not None:
-                        add(start, key, f"{name}: {_shown(value)} {why}")
-                        break
-            else:
-                if not key:
-                    add(start, None, f"{columns.key}: the key is missing")
-                    continue
-                yield (key if plain_key else columns.key_text(key), start, *values)
-    finally:
-        outcome.read = read
+                        bad[n] = f"{name}: {_shown(value)} {why}"
+        k = self.key_index
+        if not all(row[k] for row in block):
+            for n, row in enumerate(block):
+                if not row[k]:
+                    bad.setdefault(n, f"{self.columns.key}: the key is missing")
+        if not bad and not early:
+            return block
+        refused = early + [(block[n][-1], block[n][k] or None, bad[n]) for n in bad]
+        for line, key, reason in sorted(refused, key=lambda r: r[0]):
+            rejects.add(line, key, reason)
+        return [row for n, row in enumerate(block) if n not in bad]
 
 
 def jsonl_params(
@@ -342,6 +415,24 @@ def jsonl_params(
             yield (columns.key_text(values[columns.key_at]), number, *values)
     finally:
         outcome.read = read
+
+
+class JsonlSource:
+    """A JSON Lines file, its records checked one by one and staged in blocks."""
+
+    def __init__(self, text: IO[str], columns: Columns) -> None:
+        self.text = text
+        self.columns = columns
+        self.insert = columns.insert
+
+    def blocks(self, rejects: _Rejects, outcome: Outcome) -> Iterator[list[tuple[Any, ...]]]:
+        """The good records' parameters, block by block; bad ones go to ``rejects``."""
+        records = jsonl_params(self.text, self.columns, rejects, outcome)
+        while True:
+            block = list(itertools.islice(records, _BLOCK))
+            if not block:
+                return
+            yield block
 
 
 def _typed(name: str, check: Callable[[Any], Any], value: Any) -> Any:
@@ -554,9 +645,13 @@ def convert(
     conn = _scratch()
     try:
         hashing = HashingReader(raw)
-        stream = csv_params if fmt == "csv" else jsonl_params
+        text = _text(hashing)
+        source_: CsvSource | JsonlSource = (
+            CsvSource(text, columns) if fmt == "csv" else JsonlSource(text, columns)
+        )
         conn.execute("BEGIN")
-        conn.executemany(columns.insert, stream(_text(hashing), columns, rejects, outcome))
+        for block in source_.blocks(rejects, outcome):
+            conn.executemany(source_.insert, block)
         conn.execute("COMMIT")
         outcome.sha256 = hashing.drain()
         duplicates = conn.execute("SELECT count(*) FROM main.duplicates").fetchone()[0]

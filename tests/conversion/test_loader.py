@@ -10,6 +10,7 @@ import pytest
 
 from tests.conversion.helpers import reconciliation, records, rejects
 
+import asp_conversion  # isort: skip
 from asp_conversion import ConversionError, convert  # isort: skip
 
 FIELDS = {
@@ -96,7 +97,11 @@ BAD = (
 )
 
 
-def test_bad_records_go_to_rejects_with_their_line_and_reason(tmp_path: Path) -> None:
+@pytest.mark.parametrize("block", [4096, 3, 1])
+def test_bad_records_go_to_rejects_with_their_line_and_reason(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, block: int
+) -> None:
+    monkeypatch.setattr(asp_conversion, "_BLOCK", block)  # records checked together
     site = Site(tmp_path, BAD)
     result = site.convert()
     assert counts(result) == (12, 3, 0, 0, 9)
