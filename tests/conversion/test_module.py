@@ -26,7 +26,7 @@ SOURCE = (
 
 
 def ansible(tmp: Path, args: dict[str, Any], *options: str) -> dict[str, Any]:
-    """Run asp_convert on localhost; returns the module's result."""
+    """Run asp_convert (or the module named in ``options``) on localhost; its result."""
     beside = Path(sys.executable).parent / "ansible"
     command = str(beside) if beside.exists() else shutil.which("ansible")
     if command is None:
@@ -118,3 +118,22 @@ def test_a_missing_column_fails_the_task_with_the_reason(tmp_path: Path) -> None
     assert result["failed"] is True
     assert "the header has no column 'phone'" in result["msg"]
     assert not (tmp_path / "app.db").exists()
+
+
+def test_training_invitations_through_ansible_are_idempotent(tmp_path: Path) -> None:
+    folder = tmp_path / "site" / "training"
+    args = {
+        "folder": str(folder),
+        "customer": "acme-corp",
+        "name": "ACME Corporation",
+        "sessions": [
+            {"date": "2026-12-08", "topic": "Basics", "attendees": ["jdoe@acme.example"]},
+            {"date": "2026-12-10", "topic": "Admin", "attendees": ["bsmith@acme.example"]},
+        ],
+    }
+    first = ansible(tmp_path, args, "-m", "asp_training")
+    assert first["changed"] is True, first
+    assert first["written"] == ["attendance.csv", "session-1.ics", "session-2.ics"]
+    assert (folder / "session-2.ics").read_bytes().startswith(b"BEGIN:VCALENDAR\r\n")
+    again = ansible(tmp_path, args, "-m", "asp_training")
+    assert again["changed"] is False
