@@ -513,7 +513,7 @@ def _scratch() -> sqlite3.Connection:
     """A private database on disk (removed when closed) to stage the records in."""
     conn = sqlite3.connect("file:", uri=True, isolation_level=None)
     conn.execute("PRAGMA cache_size = -32768")  # 32 MB, whatever the record count
-    conn.execute("PRAGMA journal_mode = OFF")  # scratch: nothing in it outlives the run
+    conn.execute("PRAGMA journal_mode = MEMORY")  # scratch: nothing in it outlives the run
     conn.execute("PRAGMA synchronous = OFF")
     for statement in _STAGING:
         conn.execute(statement)
@@ -538,15 +538,29 @@ _STAGING = (
     "CREATE TABLE incoming (key TEXT PRIMARY KEY, line INTEGER NOT NULL, data TEXT NOT NULL)"
     " WITHOUT ROWID",
     "CREATE TABLE duplicates (line INTEGER NOT NULL, key TEXT NOT NULL, first INTEGER)",
-    # a key staged before: noted with the line it was first seen on, and not staged again
-    """CREATE TRIGGER incoming_duplicate BEFORE INSERT ON incoming
+)
+# a key staged before: noted with the line it was first seen on, and not staged again
+# (in place only while a block that holds such a key is staged again)
+_DUPLICATE_TRIGGER = """CREATE TRIGGER incoming_duplicate BEFORE INSERT ON incoming
     WHEN EXISTS (SELECT 1 FROM incoming WHERE key = NEW.key)
     BEGIN
         INSERT INTO duplicates (line, key, first)
         VALUES (NEW.line, NEW.key, (SELECT line FROM incoming WHERE key = NEW.key));
         SELECT RAISE(IGNORE);
-    END""",
-)
+    END"""
+
+
+def _stage(conn: sqlite3.Connection, insert: str, block: list[Any]) -> None:
+    """Stage a block; when one of its keys was staged before, again with the trigger."""
+    conn.execute("SAVEPOINT block")
+    try:
+        conn.executemany(insert, block)
+    except sqlite3.IntegrityError:
+        conn.execute("ROLLBACK TO block")
+        conn.execute(_DUPLICATE_TRIGGER)
+        conn.executemany(insert, block)
+        conn.execute("DROP TRIGGER incoming_duplicate")
+    conn.execute("RELEASE block")
 
 
 def _has_table(conn: sqlite3.Connection) -> bool:
@@ -651,7 +665,7 @@ def convert(
         )
         conn.execute("BEGIN")
         for block in source_.blocks(rejects, outcome):
-            conn.executemany(source_.insert, block)
+            _stage(conn, source_.insert, block)
         conn.execute("COMMIT")
         outcome.sha256 = hashing.drain()
         duplicates = conn.execute("SELECT count(*) FROM main.duplicates").fetchone()[0]
