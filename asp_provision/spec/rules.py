@@ -20,6 +20,7 @@ from asp_provision.spec.models import (
     Billing,
     Metadata,
     Network,
+    Onboarding,
     Platform,
     Security,
     Servers,
@@ -28,6 +29,7 @@ from asp_provision.spec.models import (
     User,
     secret_paths,
 )
+from asp_provision.spec.onboarding import check_onboarding
 
 Report = Callable[[Path_, str, str, str], None]
 """report(path, code, message, severity)"""
@@ -51,6 +53,7 @@ class Parts:
     billing: Billing | None = None
     support: Support | None = None
     support_given: bool = False  # support was read (or left out), not broken
+    onboarding: Onboarding | None = None
 
 
 def did_you_mean(word: str, choices: list[str]) -> str:
@@ -74,6 +77,7 @@ def check(parts: Parts, catalog: Catalog, report: Report) -> None:
     _check_sizing(parts, catalog, report)
     _check_currency(parts, catalog, report)
     _check_country(parts, catalog, report)
+    check_onboarding(parts.onboarding, report)
 
 
 def _check_currency(parts: Parts, catalog: Catalog, report: Report) -> None:
