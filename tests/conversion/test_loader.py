@@ -10,7 +10,7 @@ import pytest
 
 from tests.conversion.helpers import reconciliation, records, rejects
 
-import asp_conversion  # isort: skip
+import asp_conversion_sources  # isort: skip
 from asp_conversion import ConversionError, convert  # isort: skip
 
 FIELDS = {
@@ -101,7 +101,7 @@ BAD = (
 def test_bad_records_go_to_rejects_with_their_line_and_reason(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, block: int
 ) -> None:
-    monkeypatch.setattr(asp_conversion, "_BLOCK", block)  # records checked together
+    monkeypatch.setattr(asp_conversion_sources, "_BLOCK", block)  # records checked together
     site = Site(tmp_path, BAD)
     result = site.convert()
     assert counts(result) == (12, 3, 0, 0, 9)
