@@ -67,7 +67,9 @@ class Service:
 
     def validate(self, paths: list[Path]) -> ValidationReport:
         """Check every spec in ``paths`` against the models and the catalog."""
-        return validate_files(self.spec_paths(paths), self.catalog_path, self._capacity())
+        return validate_files(
+            self.spec_paths(paths), self.catalog_path, self._capacity(), self.workspace.root
+        )
 
     def _capacity(self) -> int:
         """How many servers a customer's subnet holds, with this workspace's settings."""
@@ -109,7 +111,13 @@ class Service:
         dupes = DuplicateCustomers()
         checked = [
             dupes.check(result)
-            for result in check_files(files, self.catalog_path, keep_models=True, prepare=prepare)
+            for result in check_files(
+                files,
+                self.catalog_path,
+                keep_models=True,
+                prepare=prepare,
+                workspace=self.workspace.root,
+            )
         ]
         # customers recorded in the state whose spec is not among the files still hold
         # their domain and account

@@ -15,8 +15,9 @@ def units(sub: Subscription) -> dict[Unit, float]:
     """How many of each effort unit a spec has."""
     s = sub.spec
     onboarding = s.onboarding
-    records = onboarding.data_conversion.records if onboarding and onboarding.data_conversion else 0
-    training = onboarding.training.sessions if onboarding and onboarding.training else 0
+    conversion = onboarding.data_conversion if onboarding else None
+    records = conversion.records or 0 if conversion else 0
+    training = onboarding.training if onboarding else None
     return {
         "users": len(s.users),
         "servers": sum(p.count for p in s.servers.pools),
@@ -25,7 +26,8 @@ def units(sub: Subscription) -> dict[Unit, float]:
         "metrics": len(s.reporting.metrics),
         "allow_from": len(s.network.allow_from),
         "records_10k": records / 10_000,
-        "training_sessions": training,
+        "training_sessions": training.session_count if training else 0,
+        "training_attendees": training.attendee_count if training else 0,
         "sso": 1 if s.security.sso else 0,
     }
 

@@ -18,7 +18,7 @@ from asp_provision.spec.batch import SPEC_SUFFIXES, FileReport, ValidationReport
 from asp_provision.spec.catalog import Catalog
 from asp_provision.spec.check import check_file
 from asp_provision.spec.effective import effective_document
-from asp_provision.spec.models import Subscription
+from asp_provision.spec.models import DataConversion, Subscription, Training
 
 
 def find_spec(customer: str, specs_dir: Path) -> Path:
@@ -137,14 +137,29 @@ def document_context(sub: Subscription, catalog: Catalog) -> dict[str, Any]:
         },
         "onboarding": {
             "go_live": onboarding.go_live if onboarding else None,
-            "training": onboarding.training.model_dump()
-            if onboarding and onboarding.training
-            else None,
-            "data_conversion": onboarding.data_conversion.model_dump()
-            if onboarding and onboarding.data_conversion
-            else None,
+            "training": _training(onboarding.training) if onboarding else None,
+            "data_conversion": _conversion(onboarding.data_conversion) if onboarding else None,
         },
     }
+
+
+def _training(training: Training | None) -> dict[str, Any] | None:
+    """Sessions and attendees as counts, and the sessions' dates when they are listed."""
+    if training is None:
+        return None
+    listed = [] if isinstance(training.sessions, int) else training.sessions
+    return {
+        "sessions": training.session_count,
+        "attendees": training.attendee_count,
+        "dates": [{"date": s.date, "topic": s.topic} for s in listed],
+    }
+
+
+def _conversion(conversion: DataConversion | None) -> dict[str, Any] | None:
+    """Where the records come from (a format for a file) and how many, when known."""
+    if conversion is None:
+        return None
+    return {"source": conversion.format or conversion.source, "records": conversion.records}
 
 
 def support_model(sub: Subscription, catalog: Catalog) -> dict[str, Any]:

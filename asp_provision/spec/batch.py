@@ -38,12 +38,12 @@ def spec_files(paths: Iterable[Path]) -> list[Path]:
 Prepare = Callable[[CheckedSpec, Catalog], None]
 """A module-level function run on each valid spec where it was checked (on every core)."""
 
-_Job = tuple[Path, Path | None, bool, Prepare | None]
+_Job = tuple[Path, Path | None, bool, Prepare | None, Path | None]
 
 
 def _check_one(args: _Job) -> CheckedSpec:
-    path, catalog_path, keep, _ = args
-    result = check_file(path, load_catalog(catalog_path), digest=keep)
+    path, catalog_path, keep, _, workspace = args
+    result = check_file(path, load_catalog(catalog_path), digest=keep, workspace=workspace)
     if not keep:
         result.subscription = None
         result.data = None
@@ -68,16 +68,17 @@ def check_files(
     catalog_path: Path | None,
     keep_models: bool = False,
     prepare: Prepare | None = None,
+    workspace: Path | None = None,
 ) -> Iterator[CheckedSpec]:
     """Check ``files`` in order; results stream out so memory stays flat.
 
     ``keep_models``: a valid result keeps its model, or, when a worker checked it, the
     values to build it from (``data``). ``prepare`` runs on each valid spec in the worker
     that checked it, when the files are many enough to be checked by several; what it
-    computes is in ``derived``.
+    computes is in ``derived``. ``workspace``: where the specs' own files are checked.
     """
     load_catalog(catalog_path)  # fail fast on a broken catalog, before any worker starts
-    jobs = ((f, catalog_path, keep_models, prepare) for f in files)
+    jobs = ((f, catalog_path, keep_models, prepare, workspace) for f in files)
     workers = min(os.cpu_count() or 1, 8)
     if len(files) < PARALLEL_FROM or workers < 2:
         yield from map(_check_one, jobs)
@@ -155,14 +156,18 @@ class DuplicateCustomers:
 
 
 def validate_files(
-    files: list[Path], catalog_path: Path | None, capacity: int | None = None
+    files: list[Path],
+    catalog_path: Path | None,
+    capacity: int | None = None,
+    workspace: Path | None = None,
 ) -> ValidationReport:
     """Check ``files`` and gather a report.
 
     ``capacity``: how many servers a customer's subnet holds (unchecked when None).
+    ``workspace``: where the specs' own files are (unchecked when None).
     """
     dupes = DuplicateCustomers()
-    results = [dupes.check(r) for r in check_files(files, catalog_path)]
+    results = [dupes.check(r) for r in check_files(files, catalog_path, workspace=workspace)]
     reports = [
         FileReport(r.path, r.customer, tuple(r.diagnostics))
         for r in check_across(results, capacity)

@@ -24,6 +24,7 @@ Unit = Literal[
     "allow_from",
     "records_10k",
     "training_sessions",
+    "training_attendees",
     "sso",
 ]
 

@@ -20,12 +20,15 @@ from asp_provision.spec.loader import Document, load_file
 from asp_provision.spec.models import (
     SECRET_MESSAGE,
     SECTIONS,
+    SESSIONS_TAGS,
     Metadata,
+    Onboarding,
     Subscription,
     Support,
     User,
     secret_paths,
 )
+from asp_provision.spec.onboarding import check_source
 
 _SECRETS = frozenset(secret_paths())
 # text where a number or a boolean is expected: the wrong type, not a bad value
@@ -60,13 +63,19 @@ class CheckedSpec(Tally):
     diagnostics: list[Diagnostic] = field(default_factory=list)
 
 
-def check_file(path: Path, catalog: Catalog, digest: bool = False) -> CheckedSpec:
-    """Load and check one spec file (``digest``: and hash its bytes)."""
-    return check_document(load_file(path, digest), catalog)
+def check_file(
+    path: Path, catalog: Catalog, digest: bool = False, workspace: Path | None = None
+) -> CheckedSpec:
+    """Load and check one spec file (``digest``: and hash its bytes).
+
+    ``workspace``: the folder the spec's own files (a data conversion's source) are
+    relative to; they are checked only when it is given.
+    """
+    return check_document(load_file(path, digest), catalog, workspace)
 
 
-def check_document(doc: Document, catalog: Catalog) -> CheckedSpec:
-    """Check a loaded document against the models and the catalog."""
+def check_document(doc: Document, catalog: Catalog, workspace: Path | None = None) -> CheckedSpec:
+    """Check a loaded document against the models and the catalog (and ``workspace``)."""
     result = CheckedSpec(doc.path, content_hash=doc.content_hash)
     data = doc.data
     if data is None:
@@ -111,8 +120,11 @@ def check_document(doc: Document, catalog: Catalog) -> CheckedSpec:
             billing=s.billing,
             support=s.support,
             support_given=True,
+            onboarding=s.onboarding,
         )
     rules.check(parts, catalog, report)
+    if workspace is not None:
+        check_source(parts.onboarding, workspace, report)
     _check_file_name(doc, result.customer)
     if result.subscription is not None and any(d.severity == "error" for d in doc.diagnostics):
         result.subscription = None
@@ -148,6 +160,9 @@ def _partial(data: dict[str, Any], failed: set[Path_]) -> rules.Parts:
         with suppress(ValidationError):
             found["support"] = Support.model_validate(spec["support"])
     found["support_given"] = "support" not in spec or "support" in found
+    if isinstance(spec.get("onboarding"), dict) and ("spec", "onboarding") not in failed:
+        with suppress(ValidationError):
+            found["onboarding"] = Onboarding.model_validate(spec["onboarding"])
     if "users" in spec and ("spec", "users") not in failed:
         with suppress(ValidationError):
             found["users"] = TypeAdapter(list[User]).validate_python(spec["users"])
@@ -169,12 +184,12 @@ def _report_pydantic(exc: ValidationError, doc: Document) -> set[Path_]:
     misspelt: set[Path_] = set()
     for err in errors:
         if err["type"] == "extra_forbidden":
-            loc = tuple(err["loc"])
+            loc = tuple(part for part in err["loc"] if part not in SESSIONS_TAGS)
             close = difflib.get_close_matches(str(loc[-1]), allowed_keys(loc[:-1]), 1, 0.6)
             if close:
                 misspelt.add((*loc[:-1], close[0]))
     for err in errors:
-        loc = tuple(err["loc"])
+        loc = tuple(part for part in err["loc"] if part not in SESSIONS_TAGS)
         if loc and loc[-1] == "[key]":  # pydantic's marker for a bad mapping key
             loc = loc[:-1]
         failed.add(loc[:2])
@@ -313,6 +328,10 @@ def _unwrap(tp: Any) -> Any:
 
 def _step_into(tp: Any, part: str | int) -> Any:
     tp = _unwrap(tp)
+    if typing.get_origin(tp) in (typing.Union, types.UnionType):
+        # one of several forms (training sessions: a count or a list): the first that has it
+        found = (_step_into(arg, part) for arg in typing.get_args(tp))
+        return next((f for f in found if f is not None), None)
     if isinstance(part, int):
         args = typing.get_args(tp)
         return args[0] if typing.get_origin(tp) is list and args else None

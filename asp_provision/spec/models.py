@@ -12,7 +12,15 @@ import ipaddress
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    StringConstraints,
+    Tag,
+)
 
 from asp_provision.spec.formats import COUNTRIES, CURRENCIES, check_email
 
@@ -316,18 +324,134 @@ class Reporting(Model):
     schedule: Literal["daily", "weekly", "monthly"]
 
 
-class DataConversion(Model):
-    """Data brought over from the customer's old system."""
+TYPES = ("string", "integer", "decimal", "date", "email")
+"""The types a converted column may have."""
+LOADER_FIELDS = ("format", "file", "key", "fields")
+"""What a data conversion that loads a file gives, all together."""
 
-    source: Literal["csv", "sql", "api", "none"]
-    records: Annotated[int, Field(ge=0, le=1_000_000_000)]
+ColumnName = Annotated[
+    str,
+    StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_. -]{0,63}$"),
+    Field(description="A column of the source: letters, digits, '_', '.', '-' or spaces."),
+]
+
+
+WorkspacePath = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=1024),
+    Field(
+        json_schema_extra={"pattern": r"^(?![/\\~])(?![A-Za-z]:)(?!.*(^|[/\\])\.\.([/\\]|$)).+$"}
+    ),
+]
+
+
+class DataConversion(Model):
+    """Data brought over from the customer's old system.
+
+    Either the estimate's figures (``source`` and ``records``), or the file to load:
+    ``format``, ``file``, ``key`` and ``fields`` together (``records`` then optional, for
+    the estimate).
+    """
+
+    model_config = Model.model_config | ConfigDict(
+        json_schema_extra={
+            "anyOf": [
+                {
+                    "required": ["source", "records"],
+                    "not": {"anyOf": [{"required": [name]} for name in LOADER_FIELDS]},
+                },
+                {"required": list(LOADER_FIELDS), "not": {"required": ["source"]}},
+            ]
+        }
+    )
+
+    source: Literal["csv", "sql", "api", "none"] | None = Field(
+        default=None, description="Where the records come from (estimate only)."
+    )
+    records: Annotated[int, Field(ge=0, le=1_000_000_000)] | None = Field(
+        default=None, description="How many records, for the estimate."
+    )
+    format: Literal["csv", "jsonl"] | None = Field(
+        default=None, description="How the file is written: CSV with a header, or JSON Lines."
+    )
+    file: WorkspacePath | None = Field(
+        default=None, description="The source file, relative to the workspace."
+    )
+    key: ColumnName | None = Field(
+        default=None, description="The column that identifies a record; one of fields."
+    )
+    fields: (
+        Annotated[
+            dict[ColumnName, Literal["string", "integer", "decimal", "date", "email"]],
+            Field(min_length=1, max_length=500),
+        ]
+        | None
+    ) = Field(default=None, description="The columns to load and the type of each.")
+
+    @property
+    def loads(self) -> bool:
+        """True when the spec names a file to load (not only the estimate's figures)."""
+        return self.file is not None
+
+
+class TrainingSession(Model):
+    """One training session: when, about what, and who is invited."""
+
+    date: Date
+    topic: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    attendees: Annotated[list[Email], Field(min_length=1, max_length=1000)]
+
+
+def _sessions_form(value: Any) -> str:
+    return "sessions-list" if isinstance(value, list) else "sessions-count"
+
+
+SESSIONS_TAGS = frozenset({"sessions-count", "sessions-list"})
+"""The names pydantic puts in an error's location for the two forms of sessions."""
+
+Sessions = Annotated[
+    Annotated[Annotated[int, Field(ge=0, le=100)], Tag("sessions-count")]
+    | Annotated[
+        Annotated[list[TrainingSession], Field(min_length=1, max_length=100)],
+        Tag("sessions-list"),
+    ],
+    Discriminator(_sessions_form),
+]
 
 
 class Training(Model):
-    """Training for the customer's staff."""
+    """Training for the customer's staff: a count, or the sessions with their dates."""
 
-    sessions: Annotated[int, Field(ge=0, le=100)]
-    attendees: Annotated[int, Field(ge=0, le=100_000)]
+    model_config = Model.model_config | ConfigDict(
+        json_schema_extra={
+            "anyOf": [
+                {
+                    "properties": {"sessions": {"type": "integer", "minimum": 0, "maximum": 100}},
+                    "required": ["attendees"],
+                },
+                {"properties": {"sessions": {"type": "array"}}, "not": {"required": ["attendees"]}},
+            ]
+        }
+    )
+
+    sessions: Sessions = Field(
+        description="How many sessions (with attendees, a count), or the sessions themselves."
+    )
+    attendees: Annotated[int, Field(ge=0, le=100_000)] | None = Field(
+        default=None, description="How many people, when sessions is a count."
+    )
+
+    @property
+    def session_count(self) -> int:
+        """How many sessions, in either form."""
+        return self.sessions if isinstance(self.sessions, int) else len(self.sessions)
+
+    @property
+    def attendee_count(self) -> int:
+        """How many people: the count given, or the distinct attendees of the sessions."""
+        if isinstance(self.sessions, int):
+            return self.attendees or 0
+        return len({a.lower() for s in self.sessions for a in s.attendees})
 
 
 class Onboarding(Model):

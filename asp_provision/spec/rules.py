@@ -21,6 +21,7 @@ from asp_provision.spec.models import (
     Billing,
     Metadata,
     Network,
+    Onboarding,
     Platform,
     Security,
     Servers,
@@ -29,6 +30,7 @@ from asp_provision.spec.models import (
     User,
     secret_paths,
 )
+from asp_provision.spec.onboarding import check_onboarding
 
 Report = Callable[[Path_, str, str, str], None]
 """report(path, code, message, severity)"""
@@ -52,6 +54,7 @@ class Parts:
     billing: Billing | None = None
     support: Support | None = None
     support_given: bool = False  # support was read (or left out), not broken
+    onboarding: Onboarding | None = None
 
 
 def did_you_mean(word: str, choices: list[str]) -> str:
@@ -76,6 +79,7 @@ def check(parts: Parts, catalog: Catalog, report: Report) -> None:
     _check_placement(parts, tier, catalog, report)
     _check_currency(parts, catalog, report)
     _check_country(parts, catalog, report)
+    check_onboarding(parts.onboarding, report)
 
 
 def _check_placement(parts: Parts, tier: Tier | None, catalog: Catalog, report: Report) -> None:

@@ -274,3 +274,16 @@ def test_the_support_model_is_stated_in_both_formats() -> None:
     page = service_definition(root / "specs" / "globex-bank.yaml", catalog, templates(), "html")
     assert "<td>Service manager: Erik Strand</td><td>+46 8 555 010 31</td>" in page
     assert "<h2>Signatures</h2>" in page
+
+
+def test_listed_training_sessions_and_a_file_conversion_are_described(tmp_path: Path) -> None:
+    case = ROOT / "tests" / "spec" / "corpus" / "valid-conversion-and-training-sessions.yaml"
+    path = tmp_path / "acme-corp.yaml"
+    path.write_text(case.read_text(encoding="utf-8"), encoding="utf-8")
+    text = document(path)
+    assert "- Training: 2 sessions for up to 2 of your staff" in text
+    assert "  - 2026-12-08: Mailbox basics" in text
+    assert "- Data conversion: 120,000 records from jsonl" in text
+    html = document(path, "html")
+    assert "120,000 records from jsonl" in html
+    html_tree(html)
