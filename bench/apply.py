@@ -63,7 +63,7 @@ def ansible_inputs(folder: Path) -> tuple[Path, Path, dict[str, str], dict[str, 
     ours.write_text(json.dumps(entry_playbook(steps, request.playbooks), indent=1))
     tmp = folder / "bench-tmp"
     tmp.mkdir(exist_ok=True)
-    ours_env = {**os.environ, **_environment(request, tmp)}
+    ours_env = {**os.environ, **_environment(request, tmp, folder / "playbooks" / "roles")}
     ours_env["ANSIBLE_FORKS"] = str(request.forks)
     default_env = {
         **os.environ,

@@ -86,13 +86,13 @@ def mitogen_strategy_dir() -> str | None:
     return str(Path(ansible_mitogen.__file__).parent / "plugins" / "strategy")
 
 
-def _environment(request: RunRequest, private: Path) -> dict[str, str]:
+def _environment(request: RunRequest, private: Path, roles: Path) -> dict[str, str]:
     bindir = str(Path(sys.executable).parent)
     env = {
         "PATH": bindir + os.pathsep + os.environ.get("PATH", ""),
         "ANSIBLE_LIBRARY": str(request.playbooks / "library"),
         "ANSIBLE_MODULE_UTILS": str(request.playbooks / "module_utils"),
-        "ANSIBLE_ROLES_PATH": str(request.playbooks / ROLES),
+        "ANSIBLE_ROLES_PATH": str(roles),
         "ANSIBLE_RETRY_FILES_ENABLED": "False",
         "ANSIBLE_HOST_KEY_CHECKING": "False",
         "ANSIBLE_NOCOLOR": "True",
@@ -262,10 +262,20 @@ class Executor:
             else:
                 holder = stack.enter_context(private_dir(request.asp_dir))
                 private = holder.path
-            return self._run(ansible_runner, request, private, holder)
+            # Ansible evaluates the folders of its roles path as templates, and reads a role
+            # name holding a comma as a requirement: the workspace's roles (whose path may
+            # hold "{{" or commas) are reached through a link in a folder of our own
+            links = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="asp-roles-")))
+            (links / "roles").symlink_to(request.playbooks / ROLES)
+            return self._run(ansible_runner, request, private, holder, links / "roles")
 
     def _run(
-        self, ansible_runner: Any, request: RunRequest, private: Path, holder: PrivateDir | None
+        self,
+        ansible_runner: Any,
+        request: RunRequest,
+        private: Path,
+        holder: PrivateDir | None,
+        roles: Path,
     ) -> RunOutcome:
         events: queue.Queue[Event] = queue.Queue()
 
@@ -297,7 +307,7 @@ class Executor:
             # each customer, and the site settings it chooses
             inventories = [str(hosts_file)] if local else [str(hosts_file), str(request.inventory)]
 
-            envvars = _environment(request, private)
+            envvars = _environment(request, private, roles)
             log.write(
                 f"# asp-provision: strategy {envvars.get('ANSIBLE_STRATEGY', 'linear')}, "
                 f"forks {request.forks}, check {request.check}, teardown {request.teardown}\n"
