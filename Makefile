@@ -28,10 +28,11 @@ lint: setup
 	$(BIN)/mypy
 	cd playbooks && PATH="$(abspath $(BIN)):$$PATH" ansible-lint --offline --profile production .
 
-# Everything CI runs: lint, types, and every test (the slow ones run real Ansible).
+# Everything CI runs: lint, types, and every test (the slow ones run real Ansible), on
+# every core; a test file stays on one worker, so its applied workspace is made once.
 test: lint
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n auto --dist loadfile
 
 # The quick loop: every test but those that run Ansible.
 test-fast: setup
-	$(BIN)/pytest -q -m "not slow"
+	$(BIN)/pytest -q -n auto -m "not slow"

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from asp_provision.plan.steps import STEPS
 from tests.cli.helpers import ROOT
 from tests.e2e.conftest import cli, make_workspace, query
 from tests.state.conditions import small_disk
@@ -26,14 +27,14 @@ def test_a_state_write_that_fails_mid_run_fails_the_run_and_frees_its_locks(
     shutil.copytree(ROOT / "playbooks", ws / "playbooks")
     db = ws / ".asp" / "state.db"
     # the servers step ends while another process holds the state's write lock
-    servers = ws / "playbooks" / "servers.yml"
+    servers = ws / "playbooks" / STEPS["servers"].apply_tasks
     servers.write_text(
         servers.read_text()
         + "\n"
-        + "    - name: Another process takes the state's write lock\n"
-        + "      ansible.builtin.command:\n"
-        + f"        argv: ['{{{{ ansible_playbook_python }}}}', '{HOLDER}', '{db}']\n"
-        + "      changed_when: false\n"
+        + "- name: Another process takes the state's write lock\n"
+        + "  ansible.builtin.command:\n"
+        + f"    argv: ['{{{{ ansible_playbook_python }}}}', '{HOLDER}', '{db}']\n"
+        + "  changed_when: false\n"
     )
     result = cli(ws, "apply", "--yes", "specs/acme-corp.yaml")
     assert result.returncode == 1, result.stdout + result.stderr
@@ -62,13 +63,13 @@ def test_a_state_that_stays_unwritable_says_the_run_and_its_locks_could_not_be_e
         (ws / "playbooks").unlink()
         shutil.copytree(ROOT / "playbooks", ws / "playbooks")
         # the servers step fills the disk that holds the state
-        servers = ws / "playbooks" / "servers.yml"
+        servers = ws / "playbooks" / STEPS["servers"].apply_tasks
         servers.write_text(
             servers.read_text()
             + "\n"
-            + "    - name: Fill the disk of the state\n"
-            + f"      ansible.builtin.shell: cat /dev/zero > {disk}/filler || true\n"
-            + "      changed_when: false\n"
+            + "- name: Fill the disk of the state\n"
+            + f"  ansible.builtin.shell: cat /dev/zero > {disk}/filler || true\n"
+            + "  changed_when: false\n"
         )
         result = cli(ws, "apply", "--yes", "specs/acme-corp.yaml")
         assert result.returncode == 1, result.stdout + result.stderr
