@@ -375,8 +375,7 @@ class Service:
         snapshot = self.state_reader().snapshot()
         recorded = {n: c.spec for n, c in snapshot.customers.items() if n != but}
         state = f"the state {shown(self.workspace.state_path)}"
-        taken = workspace_claims(shown(self.workspace.specs_dir), recorded, state)
-        return taken
+        return workspace_claims(shown(self.workspace.specs_dir), recorded, state)
 
     def new_from_csv(self, deals_csv: Path, force: bool, dry_run: bool) -> DealSpecs:
         """A checked spec for every row of a CSV of deals; all written, or none."""

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from asp_provision.errors import position
 from asp_provision.scaffold import sizing
 from asp_provision.scaffold.deal import Contact, Deal, DealInvalid, Problem
 from asp_provision.scaffold.files import write_text
@@ -119,14 +118,8 @@ def workspace_claims(specs_dir: Path, recorded: Mapping[str, Any], state: str) -
         customer = data.get("metadata", {}).get("customer") if isinstance(data, dict) else None
         if not isinstance(customer, str):
             continue
-        claims = claims_of(data, doc.locate)
         in_files.add(customer)
-        taken.hold(
-            customer,
-            position(str(path), *claims.domain_at),
-            claims,
-            position(str(path), *claims.account_at),
-        )
+        taken.hold_file(customer, str(path), claims_of(data, doc.locate))
     taken.hold_recorded(recorded, state, but=in_files)
     return taken
 

@@ -129,6 +129,15 @@ class Taken:
             holder = _Holder(customer, account_where or where, claims)
             self.accounts.setdefault(claims.account, holder)
 
+    def hold_file(self, customer: str, path: str, claims: Claims) -> None:
+        """Record the claims a spec file at ``path`` makes, each at its own line and column."""
+        self.hold(
+            customer,
+            position(path, *claims.domain_at),
+            claims,
+            position(path, *claims.account_at),
+        )
+
     def hold_recorded(
         self, recorded: Mapping[str, Any], state: str, but: Iterable[str] = ()
     ) -> None:
@@ -165,12 +174,7 @@ def check_across(
             out.append(result)
             continue
         found = taken.conflicts(result.customer, claims, capacity)
-        taken.hold(
-            result.customer,
-            position(result.path, *claims.domain_at),
-            claims,
-            position(result.path, *claims.account_at),
-        )
+        taken.hold_file(result.customer, result.path, claims)
         if found:
             result = replace(
                 result,
