@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 
 from asp_provision.state.store import StateStore
-from tests.cli.helpers import ROOT, run_cli
+from tests.cli.helpers import run_cli
+from tests.spec.helpers import acme_workspace
 
 DEAL = [
     "--name", "Beta Ltd", "--tier", "silver", "--app", "hosted-email", "--seats", "20",
@@ -22,11 +22,7 @@ HEADER = (
 
 @pytest.fixture
 def ws(tmp_path: Path) -> Path:
-    folder = tmp_path / "ws"
-    (folder / "specs").mkdir(parents=True)
-    shutil.copy(ROOT / "specs" / "acme-corp.yaml", folder / "specs")
-    shutil.copy(ROOT / "catalog.yaml", folder)
-    return folder
+    return acme_workspace(tmp_path / "ws")
 
 
 def test_a_domain_another_spec_holds_is_refused_with_where(ws: Path) -> None:

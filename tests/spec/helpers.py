@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,14 @@ from asp_provision.spec.diagnostics import Diagnostic
 ROOT = Path(__file__).resolve().parents[2]
 SPECS = ROOT / "specs"
 CORPUS = Path(__file__).resolve().parent / "corpus"
+
+
+def acme_workspace(folder: Path) -> Path:
+    """A workspace in ``folder`` with the catalog and acme-corp's spec only."""
+    (folder / "specs").mkdir(parents=True)
+    shutil.copy(SPECS / "acme-corp.yaml", folder / "specs")
+    shutil.copy(ROOT / "catalog.yaml", folder)
+    return folder
 
 
 def example_text(name: str = "acme-corp") -> str:

@@ -3,22 +3,18 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
 
 from asp_provision.state.store import StateStore
 from tests.cli.helpers import ROOT, run_cli
+from tests.spec.helpers import acme_workspace
 
 
 @pytest.fixture
 def ws(tmp_path: Path) -> Path:
-    folder = tmp_path / "ws"
-    (folder / "specs").mkdir(parents=True)
-    shutil.copy(ROOT / "specs" / "acme-corp.yaml", folder / "specs")
-    shutil.copy(ROOT / "catalog.yaml", folder)
-    return folder
+    return acme_workspace(tmp_path / "ws")
 
 
 def twin(ws: Path, customer: str, **replace: str) -> Path:
