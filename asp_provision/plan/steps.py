@@ -29,6 +29,7 @@ class Step:
     after: tuple[str, ...] = ()
     addresses: bool = False  # writes the customer's subnet, service or server addresses
     verifies: bool = False  # runs the checks (tasks/verify.yml) of the steps it runs after
+    phase: str = "provisioning"  # the onboarding phase its hours count towards (PHASES)
 
     @property
     def role(self) -> str:
@@ -72,6 +73,9 @@ APPLY, TEARDOWN, CHECKS = "main", "teardown", "verify"
 """The task files of a step's role (``tasks/<name>.yml``)."""
 
 GROUP_PREFIX = "asp_"
+
+PHASES = ("provisioning", "data conversion", "acceptance", "training", "go-live")
+"""The phases of onboarding, in order: the estimate groups each step's hours by its phase."""
 
 NAME = re.compile(r"[a-z][a-z0-9_]*\Z")
 """A step's name: an Ansible group and role name once prefixed (lowercase, underscores)."""

@@ -19,6 +19,7 @@ from asp_provision.plan.steps import (
     APPLY,
     CHECKS,
     NAME,
+    PHASES,
     ROLES,
     STEPS,
     TEARDOWN,
@@ -52,6 +53,11 @@ def test_step_names_are_valid_ansible_names(step: Step) -> None:
     assert NAME.match(step.name), step.name
     assert GROUP_NAME.match(step.group), step.group
     assert ROLE_NAME.match(step.role), step.role
+
+
+def test_every_step_counts_towards_a_phase_and_phases_run_in_order() -> None:
+    order = [PHASES.index(step.phase) for step in STEPS.values()]
+    assert order == sorted(order), [(s.name, s.phase) for s in STEPS.values()]
 
 
 def test_a_name_ansible_would_refuse_is_not_a_step_name() -> None:
