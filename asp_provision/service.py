@@ -67,8 +67,14 @@ class Service:
 
     def validate(self, paths: list[Path]) -> ValidationReport:
         """Check every spec in ``paths`` against the models and the catalog."""
+        from asp_provision.plan.schedule import go_live_rule
+
         return validate_files(
-            self.spec_paths(paths), self.catalog_path, self._capacity(), self.workspace.root
+            self.spec_paths(paths),
+            self.catalog_path,
+            self._capacity(),
+            self.workspace.root,
+            extra=(go_live_rule,),
         )
 
     def _capacity(self) -> int:
@@ -162,6 +168,7 @@ class Service:
         change something is planned as drifted.
         """
         from asp_provision.plan.planner import make_plan
+        from asp_provision.plan.schedule import with_projections
         from asp_provision.plan.select import select_steps
 
         loaded = self.desired(paths)
@@ -181,6 +188,7 @@ class Service:
             plan, drift = self._refresh(plan, loaded, refresh)
         if only or exclude:
             plan = select_steps(plan, only, exclude or set())
+        plan = with_projections(plan, loaded.desired, self.catalog)
         return PlanResult(plan, loaded.report, snapshot, loaded.desired, drift)
 
     def _secret_checks(self, desired: list[Desired]) -> list[Desired]:
@@ -240,9 +248,9 @@ class Service:
         }
         items = {d.customer: d for d in loaded.desired}
 
-        def hours(customer: str, step: str) -> float:
+        def hours(customer: str, step: str) -> dict[str, float]:
             _, facts = document_and_facts(items[customer], self.catalog)
-            return float(facts["hours"][step])
+            return dict(facts["hours"][step])
 
         return with_drift(plan, drift, failed, hours), result
 
@@ -648,7 +656,9 @@ def _with_country(spec: dict[str, Any], catalog: Catalog) -> dict[str, Any]:
 
 
 def _today() -> dt.date:
-    return dt.datetime.now(dt.UTC).date()
+    from asp_provision.now import today
+
+    return today()
 
 
 def _orphans_within(plan: Plan, paths: list[Path]) -> Plan:

@@ -149,7 +149,9 @@ def _moved(
     return legacy.subnet, f"{legacy.subnet} is also {holder}'s, which keeps it"
 
 
-def with_address(plan: CustomerPlan, address: Address, hours: dict[str, float]) -> CustomerPlan:
+def with_address(
+    plan: CustomerPlan, address: Address, hours: dict[str, dict[str, float]]
+) -> CustomerPlan:
     """``plan`` with its address; a customer that moves runs every step writing addresses."""
     if address.moved_from is None:
         return plan.model_copy(update={"address": address})
@@ -165,7 +167,9 @@ def with_address(plan: CustomerPlan, address: Address, hours: dict[str, float]) 
     )
 
 
-def _moving(step: StepPlan, change: Change, reason: str, hours: dict[str, float]) -> StepPlan:
+def _moving(
+    step: StepPlan, change: Change, reason: str, hours: dict[str, dict[str, float]]
+) -> StepPlan:
     if step.step == VERIFY and not step.runs:
         update: dict[str, Any] = {"action": "update", "reason": "runs after every change"}
     elif not STEPS[step.step].addresses:
@@ -174,4 +178,4 @@ def _moving(step: StepPlan, change: Change, reason: str, hours: dict[str, float]
         return step.model_copy(update={"changes": [*step.changes, change]})
     else:
         update = {"action": "update", "reason": reason, "changes": [change]}
-    return step.model_copy(update={**update, "hours": hours[step.step]})
+    return step.model_copy(update=update).with_hours(hours[step.step])

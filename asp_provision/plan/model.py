@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field, model_validator
 
-from asp_provision.plan.steps import STEPS
+from asp_provision.plan.steps import PHASES, STEPS
 
 FORMAT_VERSION = 1
 
@@ -35,11 +35,46 @@ class StepPlan(_Frozen):
     input_hash: str | None = None
     changes: list[Change] = Field(default_factory=list)
     hours: float = 0.0
+    phases: dict[str, float] = Field(default_factory=dict)  # ``hours`` by onboarding phase
 
     @property
     def runs(self) -> bool:
         """True when the step's role will run."""
         return self.action != "no-op"
+
+    def with_hours(self, phases: dict[str, float]) -> StepPlan:
+        """The step with its effort (hours by phase, as :func:`cost.phase_hours` gives)."""
+        return self.model_copy(
+            update={"hours": round(sum(phases.values()), 2), "phases": dict(phases)}
+        )
+
+
+def by_phase(steps: list[StepPlan]) -> dict[str, float]:
+    """The hours of the steps that run, by onboarding phase, every phase in order."""
+    totals = dict.fromkeys(PHASES, 0.0)
+    for step in steps:
+        if not step.runs:
+            continue
+        # a plan saved before steps carried phases counts a step in the registry's phase
+        parts = step.phases or {_phase_of(step.step): step.hours}
+        for phase, hours in parts.items():
+            totals[phase] = totals.get(phase, 0.0) + hours
+    return {phase: round(hours, 2) for phase, hours in totals.items()}
+
+
+def _phase_of(step: str) -> str:
+    found = STEPS.get(step)
+    return found.phase if found else PHASES[0]
+
+
+class PlanWarning(BaseModel):
+    """Something about a customer the plan advises of: ``go-live-early`` and the like."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    code: str
+    field: str | None = None
+    message: str
 
 
 class Sizing(_Frozen):
@@ -105,6 +140,22 @@ class CustomerPlan(_Frozen):
     charges: Charges
     notes: list[str] = Field(default_factory=list)  # what the plan could not tell
     address: Address | None = None
+    go_live_projected: str | None = None  # YYYY-MM-DD: when the work planned can be done
+    warnings: list[PlanWarning] = Field(default_factory=list)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def estimate_phases(self) -> dict[str, float]:
+        """``estimate_hours`` by onboarding phase (every phase, in order)."""
+        return by_phase(self.steps)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _derived(cls, data: Any) -> Any:
+        """A saved plan's phase totals are recomputed from its steps, never trusted."""
+        if isinstance(data, dict) and "estimate_phases" in data:
+            data = {k: v for k, v in data.items() if k != "estimate_phases"}
+        return data
 
     def count(self, action: Action) -> int:
         """How many steps have ``action``."""
@@ -177,6 +228,15 @@ class Plan(_Frozen):
         """Engineer-hours for every step that will run."""
         return round(sum(c.estimate_hours for c in self.customers), 2)
 
+    @property
+    def estimate_phases(self) -> dict[str, float]:
+        """Engineer-hours for every step that will run, by onboarding phase."""
+        totals = dict.fromkeys(PHASES, 0.0)
+        for customer in self.customers:
+            for phase, hours in customer.estimate_phases.items():
+                totals[phase] = totals.get(phase, 0.0) + hours
+        return {phase: round(hours, 2) for phase, hours in totals.items()}
+
     @computed_field  # type: ignore[prop-decorator]
     @property
     def summary(self) -> dict[str, Any]:
@@ -191,6 +251,7 @@ class Plan(_Frozen):
             "update": self.count("update"),
             "no-op": self.count("no-op"),
             "estimate_hours": self.estimate_hours,
+            "estimate_phases": self.estimate_phases,
             "monthly_charges": dict(sorted(monthly.items())),
         }
 

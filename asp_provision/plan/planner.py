@@ -74,7 +74,8 @@ class Desired:
 def customer_facts(sub: Subscription, doc: dict[str, Any], catalog: Catalog) -> dict[str, Any]:
     """What the plan needs of one spec, as plain data.
 
-    Its identity, each step's input hash and hours, the sizing and the charges.
+    Its identity, each step's input hash and hours by phase, the sizing, the charges, and
+    what its go-live is projected from (start date, holidays, time zone).
     """
     counts = cost.units(sub)
     onboarding = sub.spec.onboarding
@@ -86,7 +87,10 @@ def customer_facts(sub: Subscription, doc: dict[str, Any], catalog: Catalog) -> 
         "application": f"{sub.spec.application.name} {sub.spec.application.version}",
         "go_live": str(onboarding.go_live) if onboarding and onboarding.go_live else None,
         "input_hashes": {name: digest(step_inputs(doc, step)) for name, step in STEPS.items()},
-        "hours": {name: cost.step_hours(sub, catalog, name, counts) for name in STEPS},
+        "hours": {name: cost.phase_hours(sub, catalog, name, counts) for name in STEPS},
+        "start_date": sub.spec.billing.start_date.isoformat(),
+        "holidays": sub.spec.support.holidays if sub.spec.support else None,
+        "timezone": sub.spec.support.timezone if sub.spec.support else None,
         "sizing": cost.sizing(sub, catalog).model_dump(),
         "charges": cost.charges(sub, catalog).model_dump(),
     }
@@ -117,7 +121,7 @@ def make_plan(
     items = list(desired)
     seen = {item.customer for item in items}
     accounts = _accounts(items, state, seen, catalog)
-    hours: dict[str, dict[str, float]] = {}
+    hours: dict[str, dict[str, dict[str, float]]] = {}
     for item in items:
         recorded = state.customers.get(item.customer)
         customers.append(_customer_plan(item, recorded, catalog, hours, accounts))
@@ -175,7 +179,7 @@ def _customer_plan(
     item: Desired,
     recorded: CustomerState | None,
     catalog: Catalog,
-    every_hours: dict[str, dict[str, float]],
+    every_hours: dict[str, dict[str, dict[str, float]]],
     accounts: Counter[str],
 ) -> CustomerPlan:
     doc, facts = document_and_facts(item, catalog)
@@ -198,9 +202,9 @@ def _customer_plan(
         if name == VERIFY:
             continue
         plan = _step_plan(name, inputs[name], hashes[name], before)
-        steps.append(plan.model_copy(update={"hours": hours[name]}) if plan.runs else plan)
+        steps.append(plan.with_hours(hours[name]) if plan.runs else plan)
     verify = _verify_plan(inputs[VERIFY], recorded, steps, hashes[VERIFY])
-    steps.append(verify.model_copy(update={"hours": hours[VERIFY]}) if verify.runs else verify)
+    steps.append(verify.with_hours(hours[VERIFY]) if verify.runs else verify)
     # built here from values already checked: validating them again would only cost time
     return CustomerPlan.model_construct(
         customer=facts["customer"],

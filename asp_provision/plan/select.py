@@ -57,8 +57,8 @@ def _no_op(step: StepPlan) -> StepPlan:
     return StepPlan(step=step.step, action="no-op", reason=LEFT_OUT, input_hash=step.input_hash)
 
 
-def _now_runs(step: StepPlan, reason: str, hours: float) -> StepPlan:
-    return step.model_copy(update={"action": "update", "reason": reason, "hours": hours})
+def _now_runs(step: StepPlan, reason: str, hours: dict[str, float]) -> StepPlan:
+    return step.model_copy(update={"action": "update", "reason": reason}).with_hours(hours)
 
 
 def check_applied(plan: Plan) -> Plan:
@@ -79,11 +79,11 @@ def with_drift(
     plan: Plan,
     drift: dict[str, dict[str, list[str]]],
     failed: dict[str, tuple[str | None, str | None]],
-    hours: Callable[[str, str], float],
+    hours: Callable[[str, str], dict[str, float]],
 ) -> Plan:
     """``plan`` with each drifted step planned as an update, and verify after it.
 
-    ``hours(customer, step)`` gives the effort of a step that now runs.
+    ``hours(customer, step)`` gives the effort of a step that now runs, by phase.
     """
     customers = []
     for customer in plan.customers:

@@ -51,6 +51,13 @@ def _hours(hours: float) -> str:
     return f"{hours:g} h"
 
 
+def _estimate(hours: float, phases: dict[str, float]) -> str:
+    """``16.8 h of engineering (provisioning 15.6 h, training 1.2 h)``."""
+    parts = [f"{phase} {_hours(h)}" for phase, h in phases.items() if h]
+    shown = f" ({', '.join(parts)})" if parts else ""
+    return f"{_hours(hours)} of engineering{shown}"
+
+
 def plan_text(plan: Plan, out: TextIO, detail: bool = False) -> None:
     """The plan for people: changed steps per customer, then the totals."""
     paint = Paint(use_colour(out))
@@ -72,7 +79,7 @@ def plan_text(plan: Plan, out: TextIO, detail: bool = False) -> None:
         f"{'' if customers == 1 else 's'}."
     )
     if plan.changed:
-        summary += f" Estimate: {_hours(plan.estimate_hours)} of engineering."
+        summary += f" Estimate: {_estimate(plan.estimate_hours, plan.estimate_phases)}."
     else:
         summary += " No changes."
     out.write(paint(summary, "bold") + "\n")
@@ -121,8 +128,19 @@ def _customer(customer: CustomerPlan, out: TextIO, paint: Paint, detail: bool) -
         )
     out.write(f"    charges: {charge}\n")
     if customer.estimate_hours:
-        out.write(f"    estimate: {_hours(customer.estimate_hours)} of engineering\n")
+        estimate = _estimate(customer.estimate_hours, customer.estimate_phases)
+        out.write(f"    estimate: {estimate}\n")
+    if customer.go_live_projected:
+        wanted = f" (go_live {customer.go_live})" if customer.go_live else ""
+        out.write(f"    go-live: projected {customer.go_live_projected}{wanted}\n")
+    _warnings(customer, out, paint)
     out.write("\n")
+
+
+def _warnings(customer: CustomerPlan, out: TextIO, paint: Paint) -> None:
+    for warning in customer.warnings:
+        line = f"    warning: {printable(warning.message)} ({warning.code})"
+        out.write(paint(line, "yellow") + "\n")
 
 
 def _notes(customer: CustomerPlan, out: TextIO, paint: Paint) -> None:

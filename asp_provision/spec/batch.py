@@ -10,7 +10,7 @@ from pathlib import Path
 from asp_provision.errors import UsageError
 from asp_provision.spec.across import check_across
 from asp_provision.spec.catalog import Catalog, load_catalog
-from asp_provision.spec.check import CheckedSpec, check_file
+from asp_provision.spec.check import CheckedSpec, SpecRule, check_file
 from asp_provision.spec.diagnostics import Diagnostic, Tally
 from asp_provision.spec.effective import effective_document
 
@@ -38,12 +38,13 @@ def spec_files(paths: Iterable[Path]) -> list[Path]:
 Prepare = Callable[[CheckedSpec, Catalog], None]
 """A module-level function run on each valid spec where it was checked (on every core)."""
 
-_Job = tuple[Path, Path | None, bool, Prepare | None, Path | None]
+_Job = tuple[Path, Path | None, bool, Prepare | None, Path | None, tuple[SpecRule, ...]]
 
 
 def _check_one(args: _Job) -> CheckedSpec:
-    path, catalog_path, keep, _, workspace = args
-    result = check_file(path, load_catalog(catalog_path), digest=keep, workspace=workspace)
+    path, catalog_path, keep, _, workspace, extra = args
+    catalog = load_catalog(catalog_path)
+    result = check_file(path, catalog, digest=keep, workspace=workspace, extra=extra)
     if not keep:
         result.subscription = None
         result.data = None
@@ -69,6 +70,7 @@ def check_files(
     keep_models: bool = False,
     prepare: Prepare | None = None,
     workspace: Path | None = None,
+    extra: tuple[SpecRule, ...] = (),
 ) -> Iterator[CheckedSpec]:
     """Check ``files`` in order; results stream out so memory stays flat.
 
@@ -76,9 +78,10 @@ def check_files(
     values to build it from (``data``). ``prepare`` runs on each valid spec in the worker
     that checked it, when the files are many enough to be checked by several; what it
     computes is in ``derived``. ``workspace``: where the specs' own files are checked.
+    ``extra``: rules beside the spec's own, run on each spec that passes those.
     """
     load_catalog(catalog_path)  # fail fast on a broken catalog, before any worker starts
-    jobs = ((f, catalog_path, keep_models, prepare, workspace) for f in files)
+    jobs = ((f, catalog_path, keep_models, prepare, workspace, extra) for f in files)
     workers = min(os.cpu_count() or 1, 8)
     if len(files) < PARALLEL_FROM or workers < 2:
         yield from map(_check_one, jobs)
@@ -160,14 +163,17 @@ def validate_files(
     catalog_path: Path | None,
     capacity: int | None = None,
     workspace: Path | None = None,
+    extra: tuple[SpecRule, ...] = (),
 ) -> ValidationReport:
     """Check ``files`` and gather a report.
 
     ``capacity``: how many servers a customer's subnet holds (unchecked when None).
-    ``workspace``: where the specs' own files are (unchecked when None).
+    ``workspace``: where the specs' own files are (unchecked when None). ``extra``: rules
+    beside the spec's own.
     """
     dupes = DuplicateCustomers()
-    results = [dupes.check(r) for r in check_files(files, catalog_path, workspace=workspace)]
+    checked = check_files(files, catalog_path, workspace=workspace, extra=extra)
+    results = [dupes.check(r) for r in checked]
     reports = [
         FileReport(r.path, r.customer, tuple(r.diagnostics))
         for r in check_across(results, capacity)

@@ -334,6 +334,11 @@ class Catalog(_Model):
     tiers: Annotated[dict[str, Tier], Field(min_length=1)]
     applications: Annotated[dict[str, ApplicationOffer], Field(min_length=1)]
     effort: dict[str, StepEffort]
+    capacity_hours_per_day: Annotated[float, Field(gt=0, le=1000)] = Field(
+        default=8,
+        description="Engineer-hours the implementation team gives onboarding per working "
+        "day (Monday to Friday); the plan projects a go-live date from it.",
+    )
     pricing: Pricing = Field(default_factory=Pricing)
     zones: Annotated[list[ZoneName], Field(min_length=1)] = Field(
         default_factory=lambda: ["zone-a"],

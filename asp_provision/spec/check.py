@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import types
 import typing
+from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,6 +48,11 @@ _PATTERNS = {
 }
 
 
+SpecRule = Callable[[Subscription, Catalog, rules.Report], None]
+"""A rule a caller adds, run on each spec that is otherwise valid: a module-level function
+(it travels to the processes that check many files at once)."""
+
+
 @dataclass(slots=True)
 class CheckedSpec(Tally):
     """The outcome of checking one file."""
@@ -64,17 +70,27 @@ class CheckedSpec(Tally):
 
 
 def check_file(
-    path: Path, catalog: Catalog, digest: bool = False, workspace: Path | None = None
+    path: Path,
+    catalog: Catalog,
+    digest: bool = False,
+    workspace: Path | None = None,
+    extra: tuple[SpecRule, ...] = (),
 ) -> CheckedSpec:
     """Load and check one spec file (``digest``: and hash its bytes).
 
     ``workspace``: the folder the spec's own files (a data conversion's source) are
-    relative to; they are checked only when it is given.
+    relative to; they are checked only when it is given. ``extra``: more rules, run on a
+    spec that passed every other.
     """
-    return check_document(load_file(path, digest), catalog, workspace)
+    return check_document(load_file(path, digest), catalog, workspace, extra)
 
 
-def check_document(doc: Document, catalog: Catalog, workspace: Path | None = None) -> CheckedSpec:
+def check_document(
+    doc: Document,
+    catalog: Catalog,
+    workspace: Path | None = None,
+    extra: tuple[SpecRule, ...] = (),
+) -> CheckedSpec:
     """Check a loaded document against the models and the catalog (and ``workspace``)."""
     result = CheckedSpec(doc.path, content_hash=doc.content_hash)
     data = doc.data
@@ -130,6 +146,8 @@ def check_document(doc: Document, catalog: Catalog, workspace: Path | None = Non
         result.subscription = None
     if result.subscription is not None:
         result.data = data
+        for rule in extra:
+            rule(result.subscription, catalog, report)
     result.diagnostics = sorted(doc.diagnostics, key=Diagnostic.sort_key)
     return result
 

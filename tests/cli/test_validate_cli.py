@@ -10,6 +10,8 @@ import pytest
 from tests.cli.helpers import ROOT, run_cli
 
 ACME = ROOT / "specs" / "acme-corp.yaml"
+ON_THE_EXAMPLES_DAY = {"ASP_NOW": "2026-12-01"}
+"""A day from which the examples' go-live dates are reachable (validate warns otherwise)."""
 
 
 @pytest.fixture
@@ -24,13 +26,13 @@ def broken(tmp_path: Path) -> Path:
 
 
 def test_examples_are_valid() -> None:
-    result = run_cli("validate")
+    result = run_cli("validate", env=ON_THE_EXAMPLES_DAY)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "3 files: 3 valid, 0 invalid; 0 errors, 0 warnings" in result.stdout
 
 
 def test_text_names_file_line_column_and_field(broken: Path) -> None:
-    result = run_cli("validate", str(broken))
+    result = run_cli("validate", str(broken), env=ON_THE_EXAMPLES_DAY)
     assert result.returncode == 1
     bad = broken / "globex-bank.yaml"
     assert (
@@ -42,7 +44,7 @@ def test_text_names_file_line_column_and_field(broken: Path) -> None:
 
 
 def test_json_format(broken: Path) -> None:
-    result = run_cli("validate", str(broken), "--format", "json")
+    result = run_cli("validate", str(broken), "--format", "json", env=ON_THE_EXAMPLES_DAY)
     assert result.returncode == 1
     report = json.loads(result.stdout)
     assert report["format_version"] == 1

@@ -7,7 +7,8 @@ Each folder under ``golden/`` is one case:
   :mod:`tests.plan.helpers`; it is written to a real SQLite state in a temporary folder
   with :class:`~asp_provision.state.store.StateStore`. Without it the state is missing;
 - ``expected.json``: the plan as ``plan --format json`` prints it, without the volatile
-  ``created_at`` and ``catalog_hash``.
+  ``created_at`` and ``catalog_hash``. Every case is planned on 2026-12-01 (``ASP_NOW``),
+  the day go-live projections count from.
 
 To regenerate every ``expected.json`` after an intended change of the planner, run::
 
@@ -19,6 +20,7 @@ the review it had. The checks below the golden test hold whatever the files say.
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
 import os
@@ -30,7 +32,7 @@ import pytest
 
 from asp_provision.config import Settings, Workspace
 from asp_provision.plan.model import Plan
-from asp_provision.plan.steps import STEPS
+from asp_provision.plan.steps import PHASES, STEPS
 from asp_provision.render.plan import plan_text
 from asp_provision.service import Service
 from asp_provision.spec.catalog import load_catalog
@@ -39,6 +41,7 @@ from tests.plan.helpers import build_state, load_spec, read_state_file
 GOLDEN = Path(__file__).resolve().parent / "golden"
 CASES = sorted(p.name for p in GOLDEN.iterdir() if (p / "specs").is_dir())
 VOLATILE = ("created_at", "catalog_hash")
+TODAY = dt.date(2026, 12, 1)
 
 
 def run_case(case: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Plan:
@@ -49,6 +52,7 @@ def run_case(case: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Plan
     if state_file.exists():
         build_state(read_state_file(state_file), folder, state_path)
     monkeypatch.chdir(folder)  # spec paths in the plan are relative to the case folder
+    monkeypatch.setenv("ASP_NOW", TODAY.isoformat())
     service = Service(Workspace(folder, Settings(state=state_path)))
     plan = service.plan([]).plan
     if not state_file.exists():
@@ -121,6 +125,45 @@ def test_hours_only_on_steps_that_run(case: str, planned: Callable[[str], Plan])
         assert verify.step == "verify"
         if any(s.runs for s in customer.steps[:-1]):
             assert verify.runs, "verify runs whenever any other step runs"
+
+
+def test_phases_add_up_to_the_estimate(case: str, planned: Callable[[str], Plan]) -> None:
+    plan = planned(case)
+    for customer in plan.customers:
+        assert list(customer.estimate_phases) == list(PHASES)
+        assert sum(customer.estimate_phases.values()) == pytest.approx(customer.estimate_hours)
+        for step in customer.steps:
+            assert sum(step.phases.values()) == pytest.approx(step.hours), step
+    assert plan.summary["estimate_phases"] == {
+        phase: pytest.approx(sum(c.estimate_phases[phase] for c in plan.customers))
+        for phase in PHASES
+    }
+
+
+def test_go_live_is_projected_for_the_work_left(case: str, planned: Callable[[str], Plan]) -> None:
+    plan = planned(case)
+    capacity = load_catalog().capacity_hours_per_day
+    for customer in plan.customers:
+        if not customer.changed:
+            assert customer.go_live_projected is None
+            continue
+        spec = load_spec(GOLDEN / case / customer.path).spec
+        projected = dt.date.fromisoformat(str(customer.go_live_projected))
+        start = max(TODAY, spec.billing.start_date)
+        # one working day holds `capacity` hours: the projection is at least that many
+        # weekdays after the start, and a weekday itself
+        assert projected >= start and projected.weekday() < 5
+        weekdays = sum(
+            1
+            for n in range((projected - start).days + 1)
+            if (start + dt.timedelta(days=n)).weekday() < 5
+        )
+        assert weekdays >= customer.estimate_hours / capacity
+        early = [w for w in customer.warnings if w.code == "go-live-early"]
+        go_live = spec.onboarding.go_live if spec.onboarding else None
+        assert bool(early) == (go_live is not None and go_live < projected), customer.customer
+        if early:
+            assert str(projected) in early[0].message
 
 
 def test_charges_follow_the_catalog(case: str, planned: Callable[[str], Plan]) -> None:
