@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -26,6 +26,7 @@ from asp_provision.spec.batch import (
 
 if TYPE_CHECKING:
     from asp_provision.billing.books import Books, Commitment
+    from asp_provision.lifecycle.export import Export
     from asp_provision.plan.model import Plan
     from asp_provision.plan.planner import Desired
     from asp_provision.run.apply import Progress, Runner, RunResult
@@ -596,8 +597,18 @@ class Service:
         with StateStore(self.workspace.state_path) as store:
             self.books.record_terms(store, terms, day, result.run_id)
 
-    def destroy(self, customer: str, progress: Progress, parallel: int | None = None) -> RunResult:
-        """Offboard ``customer``: teardown of its applied steps in reverse order."""
+    def destroy(
+        self,
+        customer: str,
+        progress: Progress,
+        parallel: int | None = None,
+        export: Callable[[Export], None] | None = None,
+    ) -> RunResult:
+        """Offboard ``customer``: teardown of its applied steps in reverse order.
+
+        With ``export``, the customer's users, converted records and ledger are exported
+        first (and ``export`` told where); when that fails, nothing is torn down.
+        """
         from pydantic import ValidationError
 
         from asp_provision.plan.planner import Desired
@@ -613,6 +624,8 @@ class Service:
         except ValidationError as exc:
             raise UserError(f"the recorded spec of {customer} cannot be read: {exc}") from None
         item = Desired(recorded.spec_path or "<state>", "", sub)
+        if export is not None:
+            export(self.export(customer))
         forks = parallel or self.workspace.settings.forks
         result = self.runner(progress, [customer]).destroy(
             customer, item, list(recorded.steps), forks
@@ -623,6 +636,19 @@ class Service:
             with StateStore(self.workspace.state_path) as store:
                 self.books.end_billing(store, customer, _today(), result.run_id)
         return result
+
+    def export(self, customer: str) -> Export:
+        """Write ``customer``'s users, converted records and ledger to ``.asp/exports/``."""
+        from asp_provision.lifecycle.export import export_customer, local_site, state_tables
+        from asp_provision.now import now
+
+        inventory = self.targets([customer])
+        variables = inventory.hosts.get(customer, {}) if inventory else None
+        site = local_site(customer, variables, self.workspace.site_path / customer)
+        ledger = self.state_reader().query(
+            lambda conn: state_tables(conn, customer), state_tables(None, customer)
+        )
+        return export_customer(site, self.workspace.asp_dir, ledger, customer, now())
 
     def commitment(self, customer: str) -> Commitment | None:
         """The committed months that remain if ``customer`` is destroyed today."""

@@ -22,6 +22,7 @@ from asp_provision.errors import UsageError
 from asp_provision.render.style import printable
 
 if TYPE_CHECKING:
+    from asp_provision.lifecycle.export import Export
     from asp_provision.run.apply import RunResult
 
 StepsOption = Annotated[
@@ -130,8 +131,15 @@ def destroy(
     customer: Annotated[str, typer.Argument(help="The customer to offboard.")],
     yes: YesOption = False,
     parallel: ParallelOption = None,
+    no_export: Annotated[
+        bool,
+        typer.Option(
+            "--no-export",
+            help="Do not export the customer's users, converted records and ledger first.",
+        ),
+    ] = False,
 ) -> None:
-    """Offboard a customer: each applied step's teardown, in reverse order."""
+    """Offboard a customer: export its data, then each applied step's teardown in reverse order."""
     from asp_provision.render.progress import results
 
     service = _service()
@@ -147,9 +155,17 @@ def destroy(
             "recorded in the ledger when it is destroyed.\n"
         )
     _confirm(f"Tear down every step of {customer}? Its billing account will be closed.", yes)
-    outcome = service.destroy(customer, _progress(), parallel)
+    if no_export:
+        sys.stderr.write(f"Not exporting {customer}'s data (--no-export).\n")
+    outcome = service.destroy(
+        customer, _progress(), parallel, export=None if no_export else _exported
+    )
     results(outcome, sys.stderr)
     raise typer.Exit(outcome.exit_code)
+
+
+def _exported(export: Export) -> None:
+    sys.stderr.write(f"Exported {export.describe()} to {printable(str(export.path))}\n")
 
 
 @app.command()
