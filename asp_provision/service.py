@@ -27,6 +27,7 @@ from asp_provision.spec.batch import (
 if TYPE_CHECKING:
     from asp_provision.billing.books import Books, Commitment
     from asp_provision.lifecycle.export import Export
+    from asp_provision.lifecycle.history import History
     from asp_provision.plan.model import Plan
     from asp_provision.plan.planner import Desired
     from asp_provision.run.apply import Progress, Runner, RunResult
@@ -314,6 +315,22 @@ class Service:
             },
         }
         return replace(found, usage=usage)
+
+    def history(self, customer: str) -> History:
+        """One timeline, oldest first, of the runs, step results and ledger of ``customer``."""
+        from asp_provision.lifecycle.history import Records, customer_history
+        from asp_provision.spec.batch import SPEC_SUFFIXES
+
+        site = self.workspace.site_path / customer  # a slug: checked before it is read
+        specs = self.workspace.specs_dir
+        has_spec = any((specs / f"{customer}{s}").is_file() for s in SPEC_SUFFIXES)
+
+        def read(conn: Any) -> History:
+            records = Records(customer, conn, site)
+            return customer_history(records, has_spec)
+
+        found = self.state_reader().query(read, None)
+        return found if found is not None else read(None)
 
     def unlock(self, customer: str, force: bool = False) -> Lock:
         """Clear ``customer``'s lock when the run that held it is gone (or ``force``)."""

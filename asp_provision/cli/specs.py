@@ -32,7 +32,7 @@ class ValidateFormat(StrEnum):
 
 
 class PlanFormat(StrEnum):
-    """Output formats of ``plan`` and ``status``."""
+    """Output formats of ``plan``, ``status`` and ``history``."""
 
     text = "text"
     json = "json"

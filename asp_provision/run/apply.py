@@ -269,7 +269,7 @@ class Runner:
 
             def record(event: StepFinished) -> None:
                 if event.ok:
-                    store.forget_step(event.customer, event.step)
+                    store.forget_step(event.customer, event.step, run_id)
                 else:
                     _record_failure(store, event, run_id, "teardown: ")
 

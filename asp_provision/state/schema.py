@@ -10,7 +10,7 @@ from pathlib import Path
 from asp_provision.errors import StateError
 from asp_provision.state import addresses
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 
 _V1 = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -174,6 +174,23 @@ CREATE TABLE commitments (
 );
 """
 
+# version 8: every step result as it happened, for the customer's history (the steps table
+# keeps only the latest); what the steps table holds is its first entries
+_STEP_RESULTS = """
+CREATE TABLE step_results (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    customer TEXT NOT NULL,
+    step TEXT NOT NULL,
+    run_id TEXT,
+    result TEXT NOT NULL CHECK (result IN ('applied', 'failed', 'torn-down')),
+    at REAL NOT NULL,
+    message TEXT
+);
+CREATE INDEX step_results_customer ON step_results (customer, at);
+INSERT INTO step_results (customer, step, run_id, result, at, message)
+    SELECT customer, step, run_id, status, updated_at, message FROM steps ORDER BY updated_at;
+"""
+
 MIGRATIONS: dict[int, Migration] = {
     1: _V1,
     2: _V2,
@@ -182,6 +199,7 @@ MIGRATIONS: dict[int, Migration] = {
     5: _SLA,
     6: _v6,
     7: _BILLING,
+    8: _STEP_RESULTS,
 }
 """What brings a database from version N-1 to N: a SQL script, or a function run in the
 migration's transaction when SQL alone cannot say it."""

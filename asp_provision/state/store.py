@@ -322,6 +322,22 @@ def _read_snapshot(conn: sqlite3.Connection) -> Snapshot:
     return Snapshot(serial, customers, addresses.read_allocations(conn))
 
 
+def _journal(
+    conn: sqlite3.Connection,
+    customer: str,
+    step: str,
+    run_id: str | None,
+    result: str,
+    message: str | None,
+) -> None:
+    """Keep a step's result in the customer's history (``step_results``)."""
+    conn.execute(
+        "INSERT INTO step_results (customer, step, run_id, result, at, message) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
+        (customer, step, run_id, result, time.time(), message),
+    )
+
+
 def _rollback(conn: sqlite3.Connection) -> None:
     # a failed COMMIT (disk full) may already have ended the transaction
     if conn.in_transaction:
@@ -464,6 +480,7 @@ class StateStore(StateReader):
     ) -> None:
         """Record one step's outcome; a failure keeps what was last applied."""
         with self.transaction() as conn:
+            _journal(conn, customer, step, run_id, "applied" if succeeded else "failed", message)
             if succeeded:
                 conn.execute(
                     "INSERT INTO steps (customer, step, status, input_hash, inputs_json, "
@@ -489,9 +506,10 @@ class StateStore(StateReader):
                     (customer, step, time.time(), run_id, message),
                 )
 
-    def forget_step(self, customer: str, step: str) -> None:
-        """Remove a step after its teardown succeeded."""
+    def forget_step(self, customer: str, step: str, run_id: str | None = None) -> None:
+        """Remove a step after its teardown (of run ``run_id``) succeeded."""
         with self.transaction() as conn:
+            _journal(conn, customer, step, run_id, "torn-down", None)
             conn.execute("DELETE FROM steps WHERE customer = ? AND step = ?", (customer, step))
 
     def forget_customer(self, customer: str) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import hashlib
 import io
 import json
@@ -98,6 +99,28 @@ def test_destroy_exports_first_and_stops_when_it_cannot(tmp_path: Path) -> None:
     assert len(terms) == 1 and json.loads(terms[0]["terms_json"])["seats"] == 250
     # the site's ledger is kept and closed, as before
     assert query(site / "billing/ledger.db", "SELECT status FROM accounts") == [("closed",)]
+
+    # the customer's history outlives it: its runs, each step's result, the ledger
+    told = cli(ws, "history", "globex-bank", "--format", "json")
+    assert told.returncode == 0, told.stderr
+    events = json.loads(told.stdout)["events"]
+    instants = [dt.datetime.fromisoformat(e["at"]) for e in events]
+    assert all(t.tzinfo is not None for t in instants) and instants == sorted(instants)
+    runs = [(e["details"]["command"], e["event"]) for e in events if e["source"] == "runs"]
+    assert runs == [
+        ("apply", "run-started"),
+        ("apply", "run-finished"),
+        ("destroy", "run-started"),  # the refused destroy never began a run
+        ("destroy", "run-finished"),
+    ]
+    done = {(e["event"], e["step"]) for e in events if e["source"] == "steps"}
+    assert {("step-applied", "users"), ("step-torn-down", "users")} <= done
+    kinds = [e["event"] for e in events]
+    assert kinds.index("account-opened") < kinds.index("account-closed")
+    assert "terms-recorded" in kinds and "billing-ended" in kinds
+    text = cli(ws, "history", "globex-bank")
+    assert "destroy succeeded" in text.stdout and "account GLX-7001 closed" in text.stdout
+    assert SECRET not in told.stdout + text.stdout
 
     # --no-export skips it, and says so
     skipped = cli(ws, "destroy", "acme-corp", "--yes", "--no-export", env=ON_DAY)
