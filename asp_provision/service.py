@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from asp_provision.config import Workspace, shown
 from asp_provision.errors import SpecsInvalid, StalePlanError, UsageError, UserError
+from asp_provision.now import today as _today
 from asp_provision.spec.batch import (
     DuplicateCustomers,
     FileReport,
@@ -71,13 +72,8 @@ class Service:
         """Check every spec in ``paths`` against the models and the catalog."""
         from asp_provision.plan.schedule import go_live_rule
 
-        return validate_files(
-            self.spec_paths(paths),
-            self.catalog_path,
-            self._capacity(),
-            self.workspace.root,
-            extra=(go_live_rule,),
-        )
+        files, root = self.spec_paths(paths), self.workspace.root
+        return validate_files(files, self.catalog_path, self._capacity(), root, (go_live_rule,))
 
     def _capacity(self) -> int:
         """How many servers a customer's subnet holds, with this workspace's settings."""
@@ -282,55 +278,14 @@ class Service:
                 raise UsageError(f"no customer {customer} in the state or the specs")
             recorded = snapshot.customers.get(customer)
             if recorded is not None:
-                found = [self._with_usage(found[0], recorded.spec)]
+                found = [status.with_usage(found[0], recorded.spec, self.books, _today())]
         return found
-
-    def _with_usage(self, found: CustomerStatus, spec: dict[str, Any]) -> CustomerStatus:
-        """``found`` with this month's usage beside what was sold (from the applied spec)."""
-        from dataclasses import replace
-
-        from asp_provision.billing.proration import Period
-
-        today = _today()
-        period = Period(today.year, today.month)
-        used = self.books.usage(found.customer, period)
-        body = spec.get("spec", {})
-
-        def shown(value: object) -> str | None:
-            return None if value is None else str(value)
-
-        usage = {
-            "period": str(period),
-            "seats": {
-                "peak": shown(used.peak_seats),
-                "sold": body.get("billing", {}).get("seats"),
-            },
-            "bandwidth_mbps": {
-                "p95": shown(used.bandwidth_p95),
-                "sold": body.get("network", {}).get("bandwidth_mbps"),
-            },
-            "storage_gb": {
-                "peak": shown(used.peak_storage_gb),
-                "sold": body.get("platform", {}).get("storage", {}).get("size_gb"),
-            },
-        }
-        return replace(found, usage=usage)
 
     def history(self, customer: str) -> History:
         """One timeline, oldest first, of the runs, step results and ledger of ``customer``."""
-        from asp_provision.lifecycle.history import Records, customer_history
-        from asp_provision.spec.batch import SPEC_SUFFIXES
+        from asp_provision.lifecycle.history import workspace_history
 
-        site = self.workspace.site_path / customer  # a slug: checked before it is read
-        specs = self.workspace.specs_dir
-        has_spec = any((specs / f"{customer}{s}").is_file() for s in SPEC_SUFFIXES)
-
-        def read(conn: Any) -> History:
-            records = Records(customer, conn, site)
-            return customer_history(records, has_spec)
-
-        found = self.state_reader().query(read, None)
-        return found if found is not None else read(None)
+        return workspace_history(self.workspace, self.state_reader(), customer)
 
     def unlock(self, customer: str, force: bool = False) -> Lock:
         """Clear ``customer``'s lock when the run that held it is gone (or ``force``)."""
@@ -623,8 +578,7 @@ class Service:
     ) -> RunResult:
         """Offboard ``customer``: teardown of its applied steps in reverse order.
 
-        With ``export``, the customer's users, converted records and ledger are exported
-        first (and ``export`` told where); when that fails, nothing is torn down.
+        With ``export``, :meth:`export` first (told where); if it fails, nothing is torn down.
         """
         from pydantic import ValidationError
 
@@ -656,16 +610,11 @@ class Service:
 
     def export(self, customer: str) -> Export:
         """Write ``customer``'s users, converted records and ledger to ``.asp/exports/``."""
-        from asp_provision.lifecycle.export import export_customer, local_site, state_tables
-        from asp_provision.now import now
+        from asp_provision.lifecycle.export import export_from
 
         inventory = self.targets([customer])
-        variables = inventory.hosts.get(customer, {}) if inventory else None
-        site = local_site(customer, variables, self.workspace.site_path / customer)
-        ledger = self.state_reader().query(
-            lambda conn: state_tables(conn, customer), state_tables(None, customer)
-        )
-        return export_customer(site, self.workspace.asp_dir, ledger, customer, now())
+        hosts = inventory.hosts if inventory else None
+        return export_from(self.workspace, self.state_reader(), customer, hosts)
 
     def commitment(self, customer: str) -> Commitment | None:
         """The committed months that remain if ``customer`` is destroyed today."""
@@ -696,12 +645,6 @@ def _with_country(spec: dict[str, Any], catalog: Catalog) -> dict[str, Any]:
         **spec,
         "spec": {**spec["spec"], "billing": {**billing, "country": catalog.provider.country}},
     }
-
-
-def _today() -> dt.date:
-    from asp_provision.now import today
-
-    return today()
 
 
 def _orphans_within(plan: Plan, paths: list[Path]) -> Plan:

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from asp_provision.plan.model import Plan
 from asp_provision.plan.steps import STEPS
 from asp_provision.state.store import RunRecord, Snapshot
+
+if TYPE_CHECKING:
+    from asp_provision.billing.books import Books
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,3 +128,36 @@ def build(
             )
         )
     return out
+
+
+def with_usage(
+    found: CustomerStatus, spec: dict[str, Any], books: Books, today: dt.date
+) -> CustomerStatus:
+    """``found`` with this month's usage beside what was sold (from the applied spec)."""
+    from dataclasses import replace
+
+    from asp_provision.billing.proration import Period
+
+    period = Period(today.year, today.month)
+    used = books.usage(found.customer, period)
+    body = spec.get("spec", {})
+
+    def shown(value: object) -> str | None:
+        return None if value is None else str(value)
+
+    usage = {
+        "period": str(period),
+        "seats": {
+            "peak": shown(used.peak_seats),
+            "sold": body.get("billing", {}).get("seats"),
+        },
+        "bandwidth_mbps": {
+            "p95": shown(used.bandwidth_p95),
+            "sold": body.get("network", {}).get("bandwidth_mbps"),
+        },
+        "storage_gb": {
+            "peak": shown(used.peak_storage_gb),
+            "sold": body.get("platform", {}).get("storage", {}).get("size_gb"),
+        },
+    }
+    return replace(found, usage=usage)

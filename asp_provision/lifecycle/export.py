@@ -22,9 +22,13 @@ from collections.abc import Iterable, Sequence
 from contextlib import closing, suppress
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from asp_provision.errors import UserError
+
+if TYPE_CHECKING:
+    from asp_provision.config import Workspace
+    from asp_provision.state.store import StateReader
 
 FOLDER = "exports"
 MANIFEST = "MANIFEST.sha256"
@@ -284,3 +288,18 @@ def local_site(customer: str, variables: dict[str, Any] | None, default: Path) -
         "reads a site on this machine only; keep what it needs with your own tooling and "
         "destroy with --no-export"
     )
+
+
+def export_from(
+    workspace: Workspace,
+    reader: StateReader,
+    customer: str,
+    hosts: dict[str, dict[str, Any]] | None,
+) -> Export:
+    """Export ``customer`` of ``workspace``; ``hosts``: the inventory's, when it has one."""
+    from asp_provision.now import now
+
+    variables = hosts.get(customer, {}) if hosts is not None else None
+    site = local_site(customer, variables, workspace.site_path / customer)
+    ledger = reader.query(lambda conn: state_tables(conn, customer), state_tables(None, customer))
+    return export_customer(site, workspace.asp_dir, ledger, customer, now())

@@ -16,7 +16,11 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from asp_provision.config import Workspace
+    from asp_provision.state.store import StateReader
 
 FORMAT_VERSION = 1
 CUSTOMER = re.compile(r"[a-z][a-z0-9-]{1,38}[a-z0-9]\Z")
@@ -347,3 +351,18 @@ def _site_instant(text: Any) -> dt.datetime | None:
     except ValueError:
         return None
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+def workspace_history(workspace: Workspace, reader: StateReader, customer: str) -> History:
+    """The history of ``customer`` in ``workspace``, from its state and its local site."""
+    from asp_provision.spec.batch import SPEC_SUFFIXES
+
+    site = workspace.site_path / customer  # a slug: checked before anything is read there
+    specs = workspace.specs_dir
+    has_spec = any((specs / f"{customer}{suffix}").is_file() for suffix in SPEC_SUFFIXES)
+
+    def read(conn: sqlite3.Connection | None) -> History:
+        return customer_history(Records(customer, conn, site), has_spec)
+
+    found = reader.query(read, None)
+    return found if found is not None else read(None)
