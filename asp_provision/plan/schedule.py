@@ -140,9 +140,10 @@ def with_projections(
 
     A customer with nothing left to do has no projection. ``desired``: the specs planned.
     """
-    from asp_provision.plan.planner import document_and_facts
-
-    schedules = {d.customer: Schedule.of(document_and_facts(d, catalog)[1]) for d in desired}
+    schedules = {
+        d.customer: Schedule.of(d.facts) if d.facts else Schedule.of_spec(d.subscription)
+        for d in desired
+    }
     customers = [
         _projected(c, schedules[c.customer], catalog, today) if c.customer in schedules else c
         for c in plan.customers

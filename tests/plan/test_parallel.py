@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import shutil
 from pathlib import Path
 
 from asp_provision.config import Workspace
 from asp_provision.plan.model import Plan
 from asp_provision.plan.planner import make_plan
+from asp_provision.plan.schedule import with_projections
 from asp_provision.service import Service
 from asp_provision.spec.batch import PARALLEL_FROM
 from tests.cli.helpers import ROOT
@@ -44,6 +46,15 @@ def test_hashes_from_the_workers_are_those_the_planner_makes(tmp_path: Path) -> 
     assert by_workers.model_dump(exclude={"created_at"}) == by_planner.model_dump(
         exclude={"created_at"}
     )
+
+    # the go-live projected from the workers' facts is the one projected from the specs
+    def today(zone: str | None) -> dt.date:
+        return dt.date(2026, 12, 10)
+
+    projected = with_projections(by_workers, desired, service.catalog, today)
+    assert projected == with_projections(by_workers, here, service.catalog, today)
+    assert {c.go_live_projected for c in projected.customers} == {"2026-12-18"}
+    assert all([w.code for w in c.warnings] == ["go-live-early"] for c in projected.customers)
     assert len({h for _, step, h in steps(by_workers) if step == "network"}) == PARALLEL_FROM + 2
     # apply builds a model only for what it runs, from the values the worker sent back
     first = desired[0]
