@@ -5,7 +5,9 @@ The export is one gzip-compressed tar file, ``.asp/exports/<customer>-<YYYY-MM-D
 file per table and ``MANIFEST.sha256``, which lists every other member's SHA-256 in the
 format ``sha256sum -c`` reads. It is written whole or not at all: into a temporary file
 of mode 0600 in the exports folder (0700), flushed to disk, then linked into place, never
-over another file. Nothing in it is a secret: the tables exported hold none.
+over another file. Tables are read row by row into unnamed files in that folder, so a
+customer with a million converted records is exported in bounded memory. Nothing in it
+is a secret: the tables exported hold none.
 """
 
 from __future__ import annotations
@@ -18,11 +20,11 @@ import os
 import sqlite3
 import tarfile
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from contextlib import closing, suppress
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from asp_provision.errors import UserError
 
@@ -34,27 +36,74 @@ FOLDER = "exports"
 MANIFEST = "MANIFEST.sha256"
 USERS_DB = Path("application/users.db")
 LEDGER_DB = Path("billing/ledger.db")
+USER_COLUMNS = ("username", "email", "full_name", "role")
+_BATCH = 1000  # rows formatted at a time
 
 
 class ExportError(UserError):
     """The export could not be read or written; nothing was torn down."""
 
 
-@dataclass(frozen=True, slots=True)
-class Table:
-    """One member of the export: a CSV file with a header row."""
+class Member:
+    """One CSV file of the export (UTF-8, a header row, empty for null), spooled to disk."""
 
-    name: str  # the member's path inside the export's folder
-    columns: tuple[str, ...]
-    rows: list[tuple[Any, ...]]
+    def __init__(self, name: str, file: IO[bytes]) -> None:
+        self.name = name  # its path inside the export's folder
+        self.file = file
+        self.rows = 0
+        self.size = 0
+        self._hash = hashlib.sha256()
 
-    def csv_bytes(self) -> bytes:
-        """The table as CSV (UTF-8, a header row, empty for null)."""
+    def write(self, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+        """Write the header and ``rows``, a batch at a time."""
+        self._lines([columns])
+        batch: list[Sequence[Any]] = []
+        for row in rows:
+            batch.append(tuple("" if v is None else v for v in row))
+            if len(batch) == _BATCH:
+                self._lines(batch)
+                self.rows += len(batch)
+                batch = []
+        self._lines(batch)
+        self.rows += len(batch)
+
+    def _lines(self, rows: Sequence[Sequence[Any]]) -> None:
         out = io.StringIO(newline="")
-        writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(self.columns)
-        writer.writerows(tuple("" if v is None else v for v in row) for row in self.rows)
-        return out.getvalue().encode("utf-8")
+        csv.writer(out, lineterminator="\n").writerows(rows)
+        data = out.getvalue().encode("utf-8")
+        self.file.write(data)
+        self._hash.update(data)
+        self.size += len(data)
+
+    @property
+    def sha256(self) -> str:
+        """The hex SHA-256 of what was written."""
+        return self._hash.hexdigest()
+
+
+class Spool:
+    """The members of one export, in unnamed files of the exports folder."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.members: list[Member] = []
+
+    def table(self, name: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> Member:
+        """A member holding ``rows``."""
+        try:
+            file = tempfile.TemporaryFile(dir=self.folder)  # noqa: SIM115  (closed by close())
+            member = Member(name, file)
+            self.members.append(member)
+            member.write(columns, rows)
+        except OSError as exc:
+            raise ExportError(f"cannot spool {name} in {self.folder}: {exc.strerror}") from None
+        return member
+
+    def close(self) -> None:
+        """Remove the spooled files."""
+        for member in self.members:
+            with suppress(OSError):
+                member.file.close()
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,51 +125,49 @@ class Export:
         return ", ".join(parts)
 
 
-def _read(db: Path, queries: Sequence[tuple[str, str, str, tuple[Any, ...]]]) -> list[Table]:
-    """Tables read from ``db`` (read-only): (member, table, query, parameters) each.
+Query = tuple[str, str, str, tuple[Any, ...]]
+"""(member, table, query, parameters)"""
+
+
+def _read(db: Path, queries: Sequence[Query], spool: Spool) -> set[str]:
+    """Spool the result of each query over ``db`` (read-only); the members written.
 
     A missing database or table reads as none: a step never applied left nothing.
     """
     if not db.is_file():
-        return []
+        return set()
+    written = set()
     try:
         with closing(sqlite3.connect(f"{db.resolve().as_uri()}?mode=ro", uri=True)) as conn:
             present = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
-            tables = []
             for name, table, query, args in queries:
-                if table not in present:
-                    continue
-                cursor = conn.execute(query, args)
-                columns = tuple(d[0] for d in cursor.description)
-                tables.append(Table(name, columns, cursor.fetchall()))
-            return tables
+                if table in present:
+                    cursor = conn.execute(query, args)
+                    spool.table(name, [d[0] for d in cursor.description], cursor)
+                    written.add(name)
     except sqlite3.Error as exc:
         raise ExportError(f"cannot read {db} for the export: {exc}") from None
+    return written
 
 
-def site_tables(site: Path, customer: str) -> list[Table]:
+def site_tables(site: Path, customer: str, spool: Spool) -> None:
     """The customer's users, converted records and ledger accounts and events on its site."""
-    users = _read(
+    users = (
+        "SELECT username, email, full_name, role FROM users ORDER BY 1",
+        "SELECT key, data FROM converted_records ORDER BY 1",
+    )
+    found = _read(
         site / USERS_DB,
         (
-            (
-                "users.csv",
-                "users",
-                "SELECT username, email, full_name, role FROM users ORDER BY 1",
-                (),
-            ),
-            (
-                "converted_records.csv",
-                "converted_records",
-                "SELECT key, data FROM converted_records ORDER BY 1",
-                (),
-            ),
+            ("users.csv", "users", users[0], ()),
+            ("converted_records.csv", "converted_records", users[1], ()),
         ),
+        spool,
     )
-    if not any(t.name == "users.csv" for t in users):
-        users.insert(0, Table("users.csv", ("username", "email", "full_name", "role"), []))
+    if "users.csv" not in found:
+        spool.table("users.csv", USER_COLUMNS, [])
     accounts = "SELECT account_id FROM accounts WHERE customer = ?"
-    ledger = _read(
+    _read(
         site / LEDGER_DB,
         (
             (
@@ -136,8 +183,8 @@ def site_tables(site: Path, customer: str) -> list[Table]:
                 (customer,),
             ),
         ),
+        spool,
     )
-    return users + ledger
 
 
 _STATE_LEDGER = (
@@ -170,18 +217,13 @@ _STATE_LEDGER = (
 )
 
 
-def state_tables(conn: sqlite3.Connection | None, customer: str) -> list[Table]:
+def state_tables(conn: sqlite3.Connection, customer: str, spool: Spool) -> None:
     """The customer's billing ledger in the state: terms, invoices, credit notes, commitments."""
-    tables = []
     for name, query in _STATE_LEDGER:
-        if conn is None:  # no state yet: nothing was ever billed
-            continue
         cursor = conn.execute(query, (customer,))
-        columns = tuple(d[0] for d in cursor.description)
+        columns = [d[0] for d in cursor.description]
         times = [i for i, column in enumerate(columns) if column.endswith("_at")]
-        rows = [_instants(row, times) for row in cursor]
-        tables.append(Table(name, columns, rows))
-    return tables
+        spool.table(name, columns, (_instants(row, times) for row in cursor))
 
 
 def _instants(row: tuple[Any, ...], times: list[int]) -> tuple[Any, ...]:
@@ -194,17 +236,13 @@ def _instants(row: tuple[Any, ...], times: list[int]) -> tuple[Any, ...]:
     return tuple(out)
 
 
-def manifest(members: Iterable[tuple[str, bytes]]) -> bytes:
+def manifest(members: Iterable[Member]) -> bytes:
     """``sha256sum`` lines for ``members``: ``<hex>  <name>``."""
-    return "".join(
-        f"{hashlib.sha256(data).hexdigest()}  {name}\n" for name, data in members
-    ).encode("utf-8")
+    return "".join(f"{m.sha256}  {m.name}\n" for m in members).encode("utf-8")
 
 
-def write_export(
-    asp_dir: Path, customer: str, day: dt.date, tables: list[Table], now: dt.datetime
-) -> Export:
-    """Write ``tables`` as the customer's export; raise ExportError when it cannot be."""
+def exports_folder(asp_dir: Path) -> Path:
+    """The exports folder (0700), made when missing."""
     folder = asp_dir / FOLDER
     try:
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -213,16 +251,25 @@ def write_export(
         os.chmod(folder, 0o700)
     except OSError as exc:
         raise ExportError(f"cannot make the exports folder {folder}: {exc.strerror}") from None
-    stem = f"{customer}-{day.isoformat()}"
-    members = [(t.name, t.csv_bytes()) for t in tables]
-    members.append((MANIFEST, manifest(members)))
-    fd, temp = tempfile.mkstemp(prefix=f".{stem}.", suffix=".partial", dir=folder)
+    return folder
+
+
+def write_export(folder: Path, customer: str, now: dt.datetime, spool: Spool) -> Export:
+    """Write the spooled members as the customer's export; ExportError when it cannot be."""
+    stem = f"{customer}-{now.date().isoformat()}"
+    listing = manifest(spool.members)
+    try:
+        fd, temp = tempfile.mkstemp(prefix=f".{stem}.", suffix=".partial", dir=folder)
+    except OSError as exc:
+        raise ExportError(f"cannot write the export in {folder}: {exc.strerror}") from None
     try:
         with os.fdopen(fd, "wb") as raw:
             with tarfile.open(fileobj=raw, mode="w:gz") as tar:
-                _add(tar, stem, None, now)
-                for name, data in members:
-                    _add(tar, f"{stem}/{name}", data, now)
+                _add(tar, stem, None, 0, now)
+                for member in spool.members:
+                    member.file.seek(0)
+                    _add(tar, f"{stem}/{member.name}", member.file, member.size, now)
+                _add(tar, f"{stem}/{MANIFEST}", io.BytesIO(listing), len(listing), now)
             raw.flush()
             os.fsync(raw.fileno())
         final = _link(Path(temp), folder, stem)
@@ -231,10 +278,12 @@ def write_export(
     finally:
         with suppress(OSError):
             os.unlink(temp)
-    return Export(final, {t.name: len(t.rows) for t in tables})
+    return Export(final, {m.name: m.rows for m in spool.members})
 
 
-def _add(tar: tarfile.TarFile, name: str, data: bytes | None, now: dt.datetime) -> None:
+def _add(
+    tar: tarfile.TarFile, name: str, data: IO[bytes] | None, size: int, now: dt.datetime
+) -> None:
     info = tarfile.TarInfo(name)
     info.mtime = int(now.timestamp())
     info.uname = info.gname = ""
@@ -244,8 +293,8 @@ def _add(tar: tarfile.TarFile, name: str, data: bytes | None, now: dt.datetime) 
         tar.addfile(info)
         return
     info.mode = 0o600
-    info.size = len(data)
-    tar.addfile(info, io.BytesIO(data))
+    info.size = size
+    tar.addfile(info, data)
 
 
 def _link(temp: Path, folder: Path, stem: str) -> Path:
@@ -260,12 +309,23 @@ def _link(temp: Path, folder: Path, stem: str) -> Path:
     raise ExportError(f"{folder} already holds 999 exports named {stem}: move some away")
 
 
+StateTables = Callable[[Spool], None]
+"""Spools the customer's tables of the state."""
+
+
 def export_customer(
-    site: Path, asp_dir: Path, ledger: list[Table], customer: str, now: dt.datetime
+    site: Path, asp_dir: Path, customer: str, now: dt.datetime, state: StateTables | None = None
 ) -> Export:
-    """Export ``customer``'s tables of its ``site`` folder and ``ledger`` (the state's)."""
-    tables = site_tables(site, customer) + ledger
-    return write_export(asp_dir, customer, now.date(), tables, now)
+    """Export ``customer``'s tables of its ``site`` folder and (``state``) of the state."""
+    folder = exports_folder(asp_dir)
+    spool = Spool(folder)
+    try:
+        site_tables(site, customer, spool)
+        if state is not None:
+            state(spool)
+        return write_export(folder, customer, now, spool)
+    finally:
+        spool.close()
 
 
 def local_site(customer: str, variables: dict[str, Any] | None, default: Path) -> Path:
@@ -301,5 +361,8 @@ def export_from(
 
     variables = hosts.get(customer, {}) if hosts is not None else None
     site = local_site(customer, variables, workspace.site_path / customer)
-    ledger = reader.query(lambda conn: state_tables(conn, customer), state_tables(None, customer))
-    return export_customer(site, workspace.asp_dir, ledger, customer, now())
+
+    def state(spool: Spool) -> None:
+        reader.query(lambda conn: state_tables(conn, customer, spool), None)
+
+    return export_customer(site, workspace.asp_dir, customer, now(), state)
