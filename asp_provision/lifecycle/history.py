@@ -3,7 +3,8 @@
 Each kind of record is an event source: a function that reads what it knows of one
 customer and yields timestamped events. The timeline merges them. A new kind of record
 (sign-offs, say, or the customer's phase changes) is one more function registered with
-:func:`source`; nothing else changes.
+:func:`source`, in this module or in one it imports; nothing else changes. Events of one
+instant come in the order of the sources' registration.
 """
 
 from __future__ import annotations
