@@ -1,8 +1,8 @@
 """The command-line application: options shared by every command, errors to exit codes.
 
 Commands live beside this module, by user: specs (validate, schema, plan), runs (apply,
-destroy, status, unlock), lifecycle (history) and sales (init, new, docs). Heavy modules
-are imported inside the commands so that ``--help`` stays fast.
+destroy, status, history, unlock) and sales (init, new, docs). Heavy modules are imported
+inside the commands so that ``--help`` stays fast.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Commands that run Ansible or read what ran: apply, destroy, status and unlock."""
+"""Commands that run Ansible or read what ran: apply, destroy, status, history and unlock."""
 
 from __future__ import annotations
 
@@ -185,6 +185,23 @@ def status(
         status_json(found, sys.stdout)
     else:
         status_text(found, sys.stdout, one=customer is not None)
+
+
+@app.command()
+def history(
+    customer: Annotated[str, typer.Argument(help="The customer whose history to show.")],
+    output: Annotated[PlanFormat, typer.Option("--format", "-f", help="Output format.")] = (
+        PlanFormat.text
+    ),
+) -> None:
+    """One timeline, oldest first: the customer's runs, step results and ledger events."""
+    from asp_provision.render.history import history_json, history_text
+
+    found = _service().history(customer)
+    if output is PlanFormat.json:
+        history_json(found, sys.stdout)
+    else:
+        history_text(found, sys.stdout)
 
 
 @app.command()

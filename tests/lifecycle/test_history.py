@@ -16,6 +16,8 @@ from asp_provision.lifecycle.history import Event, Records, customer_history, ti
 from asp_provision.state import ledger
 from asp_provision.state.schema import MIGRATIONS
 from asp_provision.state.store import StateReader, StateStore
+from tests.cli.helpers import run_cli
+from tests.spec.helpers import acme_workspace
 
 
 def _applied(db: Path) -> None:
@@ -137,3 +139,16 @@ def test_step_results_of_an_older_state_come_from_its_steps(tmp_path: Path) -> N
     found = _history(db, "acme-corp")  # read through a migrated copy
     assert [(e.kind, e.step, e.run_id) for e in found.events] == [("step-failed", "users", "r0")]
     assert found.events[0].at == dt.datetime.fromtimestamp(1700000000.5, dt.UTC)
+
+
+def test_the_command_refuses_an_unknown_customer_and_shows_a_new_one(tmp_path: Path) -> None:
+    ws = acme_workspace(tmp_path / "ws")
+    unknown = run_cli("-C", str(ws), "history", "nobody-here")
+    assert unknown.returncode == 2
+    assert unknown.stderr.startswith("error: no customer nobody-here in the state or the specs")
+    fresh = run_cli("-C", str(ws), "history", "acme-corp", "--format", "json")
+    assert fresh.returncode == 0, fresh.stderr
+    assert json.loads(fresh.stdout) == {"format_version": 1, "customer": "acme-corp", "events": []}
+    text = run_cli("-C", str(ws), "history", "acme-corp")
+    assert text.stdout == "acme-corp: nothing recorded yet (it was never applied)\n"
+    assert not (ws / ".asp" / "state.db").exists()  # reading a history writes nothing
