@@ -1,0 +1,1 @@
+"""The export destroy writes first, and the customer's history."""
