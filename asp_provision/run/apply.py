@@ -222,13 +222,13 @@ class Runner:
             return RunResult(run_id, log_dir, "nothing-to-do", {}, check=check)
         inputs = {c: self.document(desired[c]) for c in todo}
         hosts = [self.host(desired[c], steps, with_secrets=True) for c, steps in todo.items()]
-        self.certify(hosts, check)
         order = [s for s in STEPS if any(s in steps for steps in todo.values())]
         # the variables that held secrets: ansible-playbook does not inherit them
         hidden = secrets.env_names(
             [r for c in todo for r in secrets.references(inputs[c]).values()]
         )
         request = self._request(hosts, order, log_dir, forks, check=check, hidden_env=hidden)
+        self.certify(hosts, check)  # once the run can start, before anything is locked
         results = {c: CustomerRun(c, steps) for c, steps in todo.items()}
         avoid = tuple(n for o in self.overrides.values() for n in o.avoided())
         wanted = self.workspace.settings.address_request(tuple(todo), avoid)
@@ -296,6 +296,7 @@ class Runner:
             if result.outcome == "succeeded" and recording.failure is None:
                 with suppress(StopRun):
                     recording.write(lambda: store.forget_customer(customer))
+                tls.forget(self.workspace.asp_dir, customer)
         return recording.conclude(result)
 
     def place(self, hosts: list[Host], allocations: dict[str, Allocation]) -> None:

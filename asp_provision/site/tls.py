@@ -11,6 +11,7 @@ a key's text.
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -58,6 +59,8 @@ def own_files(
     """The certificates an inventory names for ``customers``, checked; none is fine.
 
     ``where`` names the inventory in messages; ``hosts``: its hosts' variables (plain).
+    Paths are files on the host: on this machine for a host reached through the local
+    connection, where they are checked now; on another, the playbooks check them there.
     """
     out: dict[str, TlsFiles] = {}
     for customer in sorted(set(customers)):
@@ -76,14 +79,15 @@ def own_files(
                 )
             )
             raise UsageError(f"{prefix} sets {given} without {missing}: set both, or neither")
+        here = values.get("ansible_connection") == "local"
         out[customer] = TlsFiles(
-            _readable(cert, f"{prefix}, variable {CERT_VARIABLE}"),
-            _readable(key, f"{prefix}, variable {KEY_VARIABLE}"),
+            _readable(cert, f"{prefix}, variable {CERT_VARIABLE}", here),
+            _readable(key, f"{prefix}, variable {KEY_VARIABLE}", here),
         )
     return out
 
 
-def _readable(value: Any, where: str) -> Path:
+def _readable(value: Any, where: str, here: bool) -> Path:
     if not isinstance(value, str) or not value.startswith("/"):
         raise UsageError(f"{where}: {value!r} is not an absolute path")
     why = control_character(value)
@@ -91,6 +95,8 @@ def _readable(value: Any, where: str) -> Path:
         raise UsageError(f"{where}: {value!r} {why}")
     path = Path(value)
     _nginx_path(path, where)
+    if not here:
+        return path
     if not path.is_file():
         raise UsageError(f"{where}: {value} is not a file")
     if not os.access(path, os.R_OK):
@@ -143,3 +149,8 @@ def issue(
         made = ca.issue(domain, issued / customer)
         out[customer] = TlsFiles(made.certificate, made.key)
     return out
+
+
+def forget(asp_dir: Path, customer: str) -> None:
+    """Remove the certificate and key the site's authority issued ``customer`` (destroy)."""
+    shutil.rmtree(asp_dir / ISSUED_FOLDER / customer, ignore_errors=True)

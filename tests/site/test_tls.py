@@ -12,6 +12,7 @@ from asp_provision.errors import UsageError
 from asp_provision.site.ca import CertificateError
 from asp_provision.site.tls import TlsFiles, issue, own_files, trust_root
 
+LOCAL = {"ansible_connection": "local"}
 DOMAINS = {"acme-corp": "mail.acme.example", "globex-bank": "erp.globex.example"}
 
 
@@ -60,7 +61,7 @@ def _own(tmp_path: Path) -> tuple[Path, Path]:
 
 def test_an_inventory_certificate_is_used_instead(tmp_path: Path) -> None:
     cert, key = _own(tmp_path)
-    hosts = {"acme-corp": {"asp_tls_cert": str(cert), "asp_tls_key": str(key)}}
+    hosts = {"acme-corp": {**LOCAL, "asp_tls_cert": str(cert), "asp_tls_key": str(key)}}
     own = own_files("the inventory inventory", hosts, ["acme-corp", "globex-bank"])
     assert own == {"acme-corp": TlsFiles(cert, key)}
     asp = tmp_path / ".asp"
@@ -86,6 +87,7 @@ def test_an_inventory_certificate_that_cannot_be_used_is_refused(
 ) -> None:
     cert, key = _own(tmp_path)
     filled = {k: v.format(cert=cert, key=key, dir=tmp_path) for k, v in values.items()}
+    filled |= LOCAL
     with pytest.raises(UsageError, match=message) as caught:
         own_files("the inventory inventory", {"acme-corp": filled}, ["acme-corp"])
     assert "the inventory inventory: host acme-corp" in str(caught.value)
@@ -95,6 +97,17 @@ def test_an_inventory_certificate_that_cannot_be_used_is_refused(
 def test_an_unreadable_inventory_key_is_refused(tmp_path: Path) -> None:
     cert, key = _own(tmp_path)
     key.chmod(0)
-    hosts = {"acme-corp": {"asp_tls_cert": str(cert), "asp_tls_key": str(key)}}
+    hosts = {"acme-corp": {**LOCAL, "asp_tls_cert": str(cert), "asp_tls_key": str(key)}}
     with pytest.raises(UsageError, match=r"asp_tls_key: .* cannot be read"):
+        own_files("the inventory inventory", hosts, ["acme-corp"])
+
+
+def test_files_on_a_host_reached_over_ssh_are_left_to_the_playbooks_to_check(
+    tmp_path: Path,
+) -> None:
+    hosts = {"acme-corp": {"asp_tls_cert": "/etc/ssl/acme.crt", "asp_tls_key": "/etc/ssl/acme.key"}}
+    own = own_files("the inventory inventory", hosts, ["acme-corp"])
+    assert own["acme-corp"] == TlsFiles(Path("/etc/ssl/acme.crt"), Path("/etc/ssl/acme.key"))
+    hosts["acme-corp"]["asp_tls_key"] = "acme.key"
+    with pytest.raises(UsageError, match="not an absolute path"):
         own_files("the inventory inventory", hosts, ["acme-corp"])
