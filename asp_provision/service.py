@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from asp_provision.scaffold.new import NewSpec
     from asp_provision.scaffold.templates import Templates
     from asp_provision.scaffold.workspace import InitResult
+    from asp_provision.site.serve import LocalSite
     from asp_provision.sla.report import CustomerReport
     from asp_provision.sla.workflow import Customers, Imported
     from asp_provision.spec.across import Taken
@@ -453,17 +454,21 @@ class Service:
                 allocations = self.state_reader().snapshot().addresses
                 check_overlaps(path, overrides, allocations)
             inventory = replace(inventory, overrides=overrides)
-        self._inventory = inventory
+        self._inventory = inventory = inventory.with_tls(customers)
         return inventory
+
+    def local_site(self) -> LocalSite:
+        """The local site, as nginx serves it (``site serve``)."""
+        from asp_provision.site.serve import LocalSite
+        from asp_provision.site.tls import trust_root
+
+        return LocalSite(self.workspace.site_path, trust_root(self.workspace.asp_dir))
 
     def runner(self, progress: Progress, customers: Iterable[str]) -> Runner:
         """The runner for this workspace."""
         from asp_provision.run.apply import Runner
 
-        inventory = self.targets(customers)
-        if inventory is None:
-            return Runner(self.workspace, self.catalog, progress)
-        return Runner(self.workspace, self.catalog, progress, inventory.path, inventory.overrides)
+        return Runner(self.workspace, self.catalog, progress, self.targets(customers))
 
     def saved_plan(self, path: Path) -> tuple[Plan, list[Desired]]:
         """Load a plan saved by ``plan --out``; refuse it if anything changed since."""

@@ -6,7 +6,9 @@ In each round, on a fresh site: (a) `asp-provision apply --yes`; (b) `ansible-pl
 with Ansible's default settings over an equivalent inventory (what an engineer would
 run by hand); (c) `ansible-playbook` with the settings asp-provision uses (mitogen, the
 same forks and generated playbook: our overhead); (d) a second `apply` with nothing to
-change. Targets: a <= 0.4 b; a <= 1.15 c; d <= 0.2 a.
+change. Targets: a <= 0.4 b; a <= 1.15 c; d <= 0.2 a. (a) issues each customer's
+certificate from the site's authority as part of the run; (b) and (c) use certificates
+issued once beforehand, as an engineer's run would use the ones on the hosts.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from asp_provision.run.executor import RunRequest, _environment
 from asp_provision.run.inventory import build_inventory
 from asp_provision.run.playbook import entry_playbook
 from asp_provision.service import Service
+from asp_provision.site import tls
 from asp_provision.state.addresses import plan_allocations
 from bench.common import CLI, ROOT, wall, write_specs
 
@@ -47,6 +50,11 @@ def ansible_inputs(folder: Path) -> tuple[Path, Path, dict[str, str], dict[str, 
     hosts = [runner.host(d, steps, with_secrets=True) for d in loaded.desired]
     wanted = service.workspace.settings.address_request(tuple(h.customer for h in hosts))
     runner.place(hosts, plan_allocations({}, wanted)[0])
+    # kept apart from .asp, which every round removes
+    domains = {h.customer: str(h.document["spec"]["network"]["domain"]) for h in hosts}
+    certificates = tls.issue(folder / "bench-pki", "bench", domains)
+    for host in hosts:
+        host.tls = certificates[host.customer]
     inventory = folder / "bench-inventory.json"
     inventory.write_text(json.dumps(build_inventory(hosts, steps)))
     request = RunRequest(

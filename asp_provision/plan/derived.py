@@ -7,11 +7,15 @@ roles only write them into configuration syntax, so the logic is here, where it 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from asp_provision.plan.addressing import NETWORK_READ, Network
+from asp_provision.spec.availability import spread
+
+DATABASE_ROLE = "db"
+"""The pool role of the database servers: the first is the primary, the others its replicas."""
 
 EXPORTER_PORT = 9100
 """Where each server's metrics exporter listens (Prometheus node exporter)."""
@@ -47,6 +51,7 @@ READS: Mapping[str, tuple[str, ...]] = {
     "alerts": ("spec.sla.response_minutes", "spec.sla.resolution_hours", "spec.sla.support_hours"),
     "server_totals": NETWORK_READ,
     "scrape_targets": (*NETWORK_READ, "tier.name"),
+    "servers": NETWORK_READ,  # the pools' zones are among their fields
 }
 """What each value of ``asp_derived`` is computed from, as a step's ``reads`` names it."""
 
@@ -118,8 +123,41 @@ def scrape_targets(customer: str, tier: str, network: Network) -> list[dict[str,
     ]
 
 
-def derive(customer: str, document: Mapping[str, Any], network: Network) -> dict[str, Any]:
-    """The host variable ``asp_derived`` of a customer (``document``: its effective spec)."""
+def servers(
+    pools: Sequence[Mapping[str, Any]], network: Network, zones: Sequence[str]
+) -> list[dict[str, Any]]:
+    """Every server with its placement zone and, for a database server, its replication.
+
+    A pool's servers are spread over the zones it names, in turn (the site's first zone
+    when it names none), so a primary and its replica land in different zones whenever
+    the pool names two. The first database server is the primary; every other one is a
+    replica of it.
+    """
+    placed: list[str] = []
+    for pool in pools:
+        placed += spread(pool.get("zones"), int(pool["count"]), zones)
+    databases = [s.name for s in network.servers if s.role == DATABASE_ROLE]
+    out: list[dict[str, Any]] = []
+    for server, zone in zip(network.servers, placed, strict=True):
+        entry = {**server.as_dict(), "zone": zone, "replication": None}
+        if server.role == DATABASE_ROLE:
+            primary = databases[0]
+            entry["replication"] = (
+                {"role": "primary", "replicas": databases[1:]}
+                if server.name == primary
+                else {"role": "replica", "primary": primary}
+            )
+        out.append(entry)
+    return out
+
+
+def derive(
+    customer: str, document: Mapping[str, Any], network: Network, zones: Sequence[str]
+) -> dict[str, Any]:
+    """The host variable ``asp_derived`` of a customer (``document``: its effective spec).
+
+    ``zones``: the site's placement zones (the catalog's), first the default one.
+    """
     spec = document["spec"]
     net = spec["network"]
     return {
@@ -138,4 +176,5 @@ def derive(customer: str, document: Mapping[str, Any], network: Network) -> dict
         "alerts": alerts(spec["sla"]),
         "server_totals": server_totals(network),
         "scrape_targets": scrape_targets(customer, document["tier"]["name"], network),
+        "servers": servers(spec["servers"]["pools"], network, zones),
     }

@@ -85,8 +85,9 @@ _STEPS = (
     Step("servers", ("spec.servers",), ("network",), addresses=True),
     Step("platform", ("spec.platform", "spec.application"), ("servers",)),
     Step("security", ("spec.security",)),
-    # the nginx server block also carries the allowlist and proxies to the app servers;
-    # app.json names the customer and states its tier's support scope
+    # the nginx server block also carries the allowlist and proxies to the app servers,
+    # and sends HSTS when the tier says so; app.json names the customer and states its
+    # tier's support scope
     Step(
         "application",
         (
@@ -98,6 +99,7 @@ _STEPS = (
             "metadata.name",
             "tier.name",
             "tier.support",
+            "tier.hsts",
         ),
         ("platform", "security"),
         addresses=True,
@@ -117,7 +119,7 @@ _STEPS = (
     ),
     Step(
         VERIFY,
-        ("metadata", "spec", "tier.name", "tier.support", "tier.prices"),
+        ("metadata", "spec", "tier.name", "tier.support", "tier.prices", "tier.hsts"),
         (
             "network",
             "servers",

@@ -24,6 +24,8 @@ from asp_provision.run.inventory import Host
 from asp_provision.run.overrides import Override
 from asp_provision.run.playbook import needed_files
 from asp_provision.run.recording import Recording, recording
+from asp_provision.run.targets import Inventory
+from asp_provision.site import tls
 from asp_provision.spec.catalog import Catalog
 from asp_provision.spec.effective import effective_document
 from asp_provision.spec.models import secret_paths
@@ -139,14 +141,16 @@ class Runner:
         workspace: Workspace,
         catalog: Catalog,
         progress: Progress,
-        inventory: Path | None = None,
-        overrides: dict[str, Override] | None = None,
+        inventory: Inventory | None = None,
     ) -> None:
         self.workspace = workspace
         self.catalog = catalog
         self.progress = progress
-        self.inventory = inventory  # the workspace's inventory of real hosts; None: local site
-        self.overrides = overrides or {}  # addresses that inventory sets by hand
+        # the workspace's inventory of real hosts (None: the local site)
+        self.inventory = inventory.path if inventory is not None else None
+        # the addresses and certificates it sets by hand
+        self.overrides: dict[str, Override] = inventory.overrides if inventory else {}
+        self.own_tls: dict[str, tls.TlsFiles] = inventory.tls if inventory else {}
         settings = workspace.settings
         self.playbooks = workspace.path(settings.playbooks)
         self.site = workspace.site_path
@@ -192,7 +196,21 @@ class Runner:
             steps=steps,
             secrets=resolved,
             fingerprints={_secret_name(k): v for k, v in fingerprints.items()},
+            zones=tuple(self.catalog.zones),
         )
+
+    def certify(self, hosts: list[Host], check: bool = False) -> None:
+        """Give each host its certificate and key: the inventory's, or the site authority's.
+
+        Issued (or renewed) before anything is locked or run; a domain that cannot take
+        a certificate stops the run with nothing written. A check run issues nothing.
+        """
+        domains = {h.customer: str(h.document["spec"]["network"]["domain"]) for h in hosts}
+        files = tls.issue(
+            self.workspace.asp_dir, self.catalog.provider.name, domains, self.own_tls, not check
+        )
+        for host in hosts:
+            host.tls = files[host.customer]
 
     def apply(self, plan: Plan, desired: dict[str, Desired], check: bool, forks: int) -> RunResult:
         """Run every step the plan says will run; record each as it finishes (not in check)."""
@@ -210,6 +228,7 @@ class Runner:
             [r for c in todo for r in secrets.references(inputs[c]).values()]
         )
         request = self._request(hosts, order, log_dir, forks, check=check, hidden_env=hidden)
+        self.certify(hosts, check)  # once the run can start, before anything is locked
         results = {c: CustomerRun(c, steps) for c, steps in todo.items()}
         avoid = tuple(n for o in self.overrides.values() for n in o.avoided())
         wanted = self.workspace.settings.address_request(tuple(todo), avoid)
@@ -277,6 +296,7 @@ class Runner:
             if result.outcome == "succeeded" and recording.failure is None:
                 with suppress(StopRun):
                     recording.write(lambda: store.forget_customer(customer))
+                tls.forget(self.workspace.asp_dir, customer)
         return recording.conclude(result)
 
     def place(self, hosts: list[Host], allocations: dict[str, Allocation]) -> None:

@@ -18,6 +18,7 @@ from asp_provision.plan.addressing import Network
 from asp_provision.plan.derived import derive
 from asp_provision.plan.model import Charges
 from asp_provision.plan.steps import STEPS
+from asp_provision.site.tls import TlsFiles
 
 RESERVED_KEYS = ("__ansible_unsafe", "__ansible_vault")
 """Mapping keys that Ansible's JSON reader takes as markers, whatever the rest of the mapping."""
@@ -68,6 +69,8 @@ class Host:
     secrets: dict[str, str] = field(default_factory=dict)
     fingerprints: dict[str, str] = field(default_factory=dict)  # keyed, of the same secrets
     network: Network | None = None  # its subnet, service and server addresses
+    zones: tuple[str, ...] = ("zone-a",)  # the site's placement zones, the default first
+    tls: TlsFiles | None = None  # where its certificate and key are (never their text)
 
     def variables(self, local: bool = True) -> dict[str, Any]:
         """The host's variables, as the playbooks expect them.
@@ -92,7 +95,11 @@ class Host:
         }
         if self.network is not None:
             out["asp_network"] = unsafe(self.network.variables())
-            out["asp_derived"] = unsafe(derive(self.customer, self.document, self.network))
+            out["asp_derived"] = unsafe(
+                derive(self.customer, self.document, self.network, self.zones)
+            )
+        if self.tls is not None:
+            out["asp_tls"] = unsafe(self.tls.variables())
         if self.secrets:
             out["asp_secrets"] = unsafe(self.secrets)
             out["asp_secret_fingerprints"] = unsafe(self.fingerprints)

@@ -17,7 +17,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +26,7 @@ from asp_provision.errors import UsageError
 from asp_provision.run.executor import ERROR_PREFIXES
 from asp_provision.run.inventory import plain
 from asp_provision.run.overrides import Override
+from asp_provision.site.tls import TlsFiles, own_files
 from asp_provision.spec.formats import control_character
 
 _TIMEOUT = 300.0
@@ -46,6 +47,13 @@ class Inventory:
     path: Path
     hosts: dict[str, dict[str, Any]]  # each host's variables
     overrides: dict[str, Override]
+    tls: dict[str, TlsFiles] = field(default_factory=dict)  # certificates hosts name
+
+    def with_tls(self, customers: Iterable[str]) -> Inventory:
+        """The inventory with the certificates it names for ``customers``, checked."""
+        hosts = {c: plain(self.hosts.get(c) or {}) for c in customers}
+        found = own_files(f"the inventory {shown(self.path)}", hosts, customers)
+        return replace(self, tls={**self.tls, **found})
 
 
 def read_inventory(path: Path) -> Inventory:

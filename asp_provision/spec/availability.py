@@ -23,8 +23,13 @@ POOLS: Path_ = ("spec", "servers", "pools")
 
 def placement(pool: Pool, zones: Sequence[str]) -> list[str]:
     """The zone of each of ``pool``'s servers, in order (``zones``: the catalog's)."""
-    named = pool.zones or [zones[0]]
-    return [named[i % len(named)] for i in range(pool.count)]
+    return spread(pool.zones, pool.count, zones)
+
+
+def spread(named: Sequence[str] | None, count: int, zones: Sequence[str]) -> list[str]:
+    """The zone of each of ``count`` servers of a pool naming ``named`` (none: the first zone)."""
+    chosen = list(named or []) or [zones[0]]
+    return [chosen[i % len(chosen)] for i in range(count)]
 
 
 def check_zones(pools: Sequence[Pool], catalog: Catalog, report: Report) -> None:

@@ -188,6 +188,11 @@ class Tier(_Model):
         default_factory=list,
         description="The people a spec of this tier must name in spec.support.",
     )
+    hsts: bool = Field(
+        default=False,
+        description="The customer's web front tells browsers to use HTTPS only "
+        "(Strict-Transport-Security).",
+    )
     high_availability: HighAvailability | None = Field(
         default=None,
         description="Servers a spec of this tier needs at least: application servers, "

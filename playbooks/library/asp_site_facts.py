@@ -105,13 +105,22 @@ tables:
   sample: {"users": {"exists": true, "rows": [{"username": "jdoe", "role": "admin"}]}}
 tools:
   description:
-    - For every requested checker, C(available) (found on PATH), and when it ran
-      C(ok), C(rc) and C(output).
+    - For every requested checker, C(available) (found on PATH), C(program) and C(file)
+      (the file it checks), and when it ran C(ok), C(rc) and C(output).
     - C(ok) is null when the checker could not judge the file here (for example
       C(nft) without the permission to talk to the kernel).
   returned: always
   type: dict
-  sample: {"nft": {"available": true, "ok": true, "rc": 0, "output": ""}}
+  sample: {"nft": {"available": true, "ok": true, "rc": 0, "output": "", "program": "nft",
+           "file": "network/nftables.nft"}}
+rejected:
+  description:
+    - One line per file a checker rejected - the file (relative to the site), the checker
+      and the checker's own message - for a go-live check to report.
+  returned: always
+  type: list
+  elements: str
+  sample: ["application/nginx.conf: nginx rejected it: nginx: [emerg] unknown directive ..."]
 """
 
 import os
@@ -171,10 +180,17 @@ def read_table(path: str, table: str) -> Result:
         conn.close()
 
 
-def run_checker(module: AnsibleModule, argv: list[str]) -> Result:
-    """Run one checker; judge by its exit code unless it could not run here."""
+def run_checker(module: AnsibleModule, argv: list[str], scratch: str | None = None) -> Result:
+    """Run one checker; judge by its exit code unless it could not run here.
+
+    ``scratch``: a temporary folder of the check, whose lines in the output (about a
+    file the user never sees) are left out.
+    """
     rc, out, err = module.run_command(argv, environ_update={"LC_ALL": "C"})
-    output = (out + err).strip()
+    lines = (out + err).strip().splitlines()
+    if scratch:
+        lines = [line for line in lines if scratch not in line]
+    output = "\n".join(lines).strip()
     if rc == 0:
         ok: bool | None = True
     elif NOT_JUDGED.search(output):
@@ -203,7 +219,7 @@ def check_nginx(module: AnsibleModule, binary: str, server_conf: str) -> Result:
                 f'    include "{server_conf}";\n'
                 "}\n"
             )
-        return run_checker(module, [binary, "-t", "-q", "-p", tmp + "/", "-c", main])
+        return run_checker(module, [binary, "-t", "-q", "-p", tmp + "/", "-c", main], tmp)
 
 
 def merged(params: dict[str, Any]) -> dict[str, Any]:
@@ -250,7 +266,7 @@ def main() -> None:
         supports_check_mode=True,
     )
     site: str = module.params["site"]
-    result: Result = {"changed": False, "files": {}, "tables": {}, "tools": {}}
+    result: Result = {"changed": False, "files": {}, "tables": {}, "tools": {}, "rejected": []}
     try:
         params = merged(module.params)
         for relative in params["files"]:
@@ -273,15 +289,21 @@ def main() -> None:
     for name, program, target in checks:
         binary = shutil.which(program)
         if binary is None:
-            result["tools"][name] = {"available": False, "ok": None, "rc": None, "output": ""}
+            tool: Result = {"available": False, "ok": None, "rc": None, "output": ""}
         elif name == "nft":
-            result["tools"][name] = run_checker(module, [binary, "-c", "-f", target])
+            tool = run_checker(module, [binary, "-c", "-f", target])
         elif name == "nginx":
-            result["tools"][name] = check_nginx(module, binary, target)
+            tool = check_nginx(module, binary, target)
         elif name == "zone":
-            result["tools"][name] = run_checker(module, [binary, target[0], target[1]])
+            tool = run_checker(module, [binary, target[0], target[1]])
         else:
-            result["tools"][name] = run_checker(module, [binary, "check", "rules", target])
+            tool = run_checker(module, [binary, "check", "rules", target])
+        checked = params["zone"]["path"] if name == "zone" else params[name]
+        tool.update(program=program, file=checked)
+        result["tools"][name] = tool
+        if tool["ok"] is False:
+            said = tool["output"] or f"exit code {tool['rc']}"
+            result["rejected"].append(f"{checked}: {program} rejected it: {said}")
     module.exit_json(**result)
 
 

@@ -17,6 +17,8 @@ def test_destroy_closes_the_ledger_and_forgets_the_customer(tmp_path: Path) -> N
     for other in ("globex-bank", "northwind-traders"):
         (ws / "specs" / f"{other}.yaml").unlink()
     assert cli(ws, "apply", "--yes").returncode == 0
+    certificate = ws / ".asp" / "tls" / "acme-corp"
+    assert (certificate / "tls.key").is_file()
     assert cli(ws, "destroy", "acme-corp").returncode == 2  # no terminal, no --yes
     (ws / "specs" / "acme-corp.yaml").unlink()
     plan = json.loads(cli(ws, "plan", "-f", "json").stdout)
@@ -27,6 +29,8 @@ def test_destroy_closes_the_ledger_and_forgets_the_customer(tmp_path: Path) -> N
     assert query(site / "billing/ledger.db", "SELECT status FROM accounts") == [("closed",)]
     assert not (site / "network" / "nftables.nft").exists()
     assert not (site / "application" / "users.db").exists()
+    assert not certificate.exists()
+    assert (ws / ".asp" / "ca" / "ca.key").is_file()  # the authority stays
     status = json.loads(cli(ws, "status", "-f", "json").stdout)
     assert status["customers"] == []
     again = cli(ws, "destroy", "acme-corp", "--yes")

@@ -117,3 +117,41 @@ def test_a_customer_moved_to_another_host_is_planned_again_with_refresh(tmp_path
     moved = cli(ws, "apply", "--yes", "--refresh", "specs/acme-corp.yaml")
     assert moved.returncode == 0, moved.stderr
     assert (tmp_path / "dc2" / "acme-corp" / "billing" / "ledger.db").is_file()
+
+
+def test_an_inventory_certificate_without_its_key_is_refused_before_anything_runs(
+    tmp_path: Path,
+) -> None:
+    ws = make_workspace(tmp_path / "ws")
+    cert = tmp_path / "acme.crt"
+    cert.write_text("certificate")
+    acme = {**_local(tmp_path / "dc" / "acme-corp"), "asp_tls_cert": str(cert)}
+    _inventory(ws, {"acme-corp": acme})
+    result = cli(ws, "apply", "--yes", "specs/acme-corp.yaml")
+    assert result.returncode == 2, result.stderr
+    assert (
+        "error: the inventory inventory: host acme-corp sets asp_tls_cert without asp_tls_key"
+    ) in result.stderr
+    assert not (ws / ".asp").exists()
+
+
+@pytest.mark.slow
+def test_a_host_serves_the_certificate_its_inventory_names(tmp_path: Path) -> None:
+    from asp_provision.site.ca import CertificateAuthority
+
+    ws = make_workspace(tmp_path / "ws")
+    theirs = CertificateAuthority.open(tmp_path / "their-ca", "Acme's own")
+    own = theirs.issue("mail.acme.example", tmp_path / "acme-tls")
+    site = tmp_path / "dc" / "acme-corp"
+    acme = {
+        **_local(site),
+        "asp_tls_cert": str(own.certificate),
+        "asp_tls_key": str(own.key),
+    }
+    _inventory(ws, {"acme-corp": acme})
+    result = cli(ws, "apply", "--yes", "specs/acme-corp.yaml")
+    assert result.returncode == 0, result.stderr  # verify's nginx -t loaded them
+    vhost = (site / "application" / "nginx.conf").read_text()
+    assert f'ssl_certificate "{own.certificate}";' in vhost
+    assert f'ssl_certificate_key "{own.key}";' in vhost
+    assert not (ws / ".asp" / "tls" / "acme-corp").exists()  # the site's authority issued none

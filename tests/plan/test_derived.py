@@ -25,6 +25,8 @@ def _pool(role: str, count: int, cores: int, memory: int, disk: int) -> dict[str
     return {"role": role, "count": count, "cpu_cores": cores, "memory_gb": memory, "disk_gb": disk}
 
 
+ZONES = ("zone-a", "zone-b", "zone-c")  # the default catalog's
+
 ACME = layout(
     "acme-corp", [_pool("app", 2, 4, 16, 200), _pool("db", 1, 8, 32, 500)], "10.239.175.0/24"
 )
@@ -94,6 +96,25 @@ def test_server_totals_and_scrape_targets_follow_the_pools() -> None:
     assert derived.scrape_targets("x", "gold", Network("10.0.0.0/24", "10.0.0.10", ())) == []
 
 
+def test_servers_are_spread_over_their_zones_and_the_first_database_is_the_primary() -> None:
+    pools = [
+        {**_pool("app", 3, 8, 32, 200), "zones": ["zone-a", "zone-b"]},
+        {**_pool("db", 2, 16, 64, 500), "zones": ["zone-b", "zone-c"]},
+        _pool("cache", 1, 2, 4, 50),
+    ]
+    network = layout("globex-bank", pools, "10.0.4.0/24")
+    servers = derived.servers(pools, network, ZONES)
+    assert [(s["name"], s["zone"], s["replication"]) for s in servers] == [
+        ("globex-bank-app-1", "zone-a", None),
+        ("globex-bank-app-2", "zone-b", None),
+        ("globex-bank-app-3", "zone-a", None),
+        ("globex-bank-db-1", "zone-b", {"role": "primary", "replicas": ["globex-bank-db-2"]}),
+        ("globex-bank-db-2", "zone-c", {"role": "replica", "primary": "globex-bank-db-1"}),
+        ("globex-bank-cache-1", "zone-a", None),  # a pool naming no zone: the site's first
+    ]
+    assert servers[3]["address"] == "10.0.4.14"
+
+
 def _fixture_hosts() -> dict[str, dict[str, Any]]:
     hosts = json.loads(FIXTURE.read_text(encoding="utf-8"))["all"]["hosts"]
     return {name: plain(h) for name, h in hosts.items()}
@@ -110,11 +131,11 @@ def test_the_playbook_fixture_holds_what_asp_provision_derives(customer: str) ->
     )
     assert host["asp_network"] == network.variables()
     document = {"spec": host["asp_spec"], "tier": host["asp_tier"]}
-    assert host["asp_derived"] == derived.derive(customer, document, network)
+    assert host["asp_derived"] == derived.derive(customer, document, network, ZONES)
 
 
 def test_every_derived_value_declares_what_it_is_computed_from() -> None:
-    assert set(derived.READS) == set(derived.derive("acme-corp", _acme_document(), ACME))
+    assert set(derived.READS) == set(derived.derive("acme-corp", _acme_document(), ACME, ZONES))
     for name, reads in derived.READS.items():
         assert not undeclared(set(reads), ("spec", "tier", "metadata")), name
 

@@ -93,6 +93,7 @@ def test_a_read_left_undeclared_is_found() -> None:
     )
     assert undeclared(reads_of("application"), before) == [
         "metadata.name",
+        "tier.hsts",
         "tier.name",
         "tier.support.excluded",
         "tier.support.included",

@@ -21,6 +21,7 @@ import pytest
 import yaml
 
 from asp_provision.plan.steps import STEPS
+from asp_provision.site.ca import CertificateAuthority
 
 pytestmark = pytest.mark.slow
 
@@ -59,7 +60,16 @@ class Site:
         self.root = root / "site"
         self.inventory = root / "inventory.json"
         text = (HERE / "inventory.json").read_text(encoding="utf-8")
-        self.inventory.write_text(text.replace("__SITE__", str(self.root)), encoding="utf-8")
+        tls = root / "tls"
+        self.inventory.write_text(
+            text.replace("__SITE__", str(self.root)).replace("__TLS__", str(tls)),
+            encoding="utf-8",
+        )
+        # each customer's certificate, as asp-provision issues it before a run
+        authority = CertificateAuthority.open(root / "ca", "fixture")
+        for customer in json.loads(text)["all"]["hosts"]:
+            domain = json.loads(text)["all"]["hosts"][customer]["asp_spec"]["network"]["domain"]
+            authority.issue(domain["__ansible_unsafe"], tls / customer)
         self.env = {
             **os.environ,
             "ANSIBLE_LIBRARY": str(PLAYBOOKS / "library"),

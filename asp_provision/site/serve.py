@@ -1,0 +1,394 @@
+"""Serve the local site with nginx: every customer's virtual host, over HTTPS, on loopback.
+
+``site serve`` writes one nginx configuration in ``<site>/_nginx/`` (a name no customer
+can have) that includes each customer's virtual host as the application step wrote it,
+rewritten for the served ports: HTTPS on ``127.0.0.1:<port>``, the redirect on
+``127.0.0.1:<http_port>``, loopback admitted beside the customer's allowlist, and the
+upstream's application servers replaced by a placeholder application (a page naming the
+customer, its tier and version) on a loopback port of its own. nginx runs as the invoking
+user, with its pid file, logs and temporary files in that folder.
+"""
+
+from __future__ import annotations
+
+import grp
+import html
+import json
+import os
+import pwd
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from contextlib import suppress
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from asp_provision.errors import UserError
+from asp_provision.site.ca import CertificateError, check_domain
+from asp_provision.site.tls import NOT_IN_PATH
+from asp_provision.site.vhost import VhostError, served_vhost
+
+FOLDER = "_nginx"
+"""The served site's folder under the site: customers' slugs never start with '_'."""
+
+HOST = "127.0.0.1"
+DEFAULT_PORT, DEFAULT_HTTP_PORT = 8443, 8080
+_SLUG = re.compile(r"[a-z][a-z0-9-]{1,38}[a-z0-9]\Z")
+_STOP_SECONDS = 10.0
+
+
+class SiteError(UserError):
+    """The local site cannot be served (or stopped) as asked."""
+
+
+@dataclass(frozen=True, slots=True)
+class Served:
+    """The running site: nginx's pid, its ports and the customers it serves."""
+
+    pid: int
+    port: int
+    http_port: int
+    customers: tuple[str, ...]
+
+    @property
+    def url(self) -> str:
+        """Where the site answers over HTTPS."""
+        return f"https://{HOST}:{self.port}/"
+
+
+@dataclass(frozen=True, slots=True)
+class Application:
+    """What the placeholder page of one customer says, from its ``application/app.json``."""
+
+    customer: str
+    customer_name: str
+    domain: str
+    name: str
+    version: str
+    tier: str
+
+    def page(self) -> str:
+        """The placeholder page: whose service answered."""
+        title = html.escape(f"{self.customer_name}: {self.name} {self.version}")
+        rows = "".join(
+            f"<tr><th>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>\n"
+            for k, v in (
+                ("customer", self.customer),
+                ("name", self.customer_name),
+                ("application", self.name),
+                ("version", self.version),
+                ("tier", self.tier),
+                ("domain", self.domain),
+            )
+        )
+        return (
+            '<!DOCTYPE html>\n<html lang="en">\n<head><meta charset="utf-8">'
+            f"<title>{title}</title></head>\n<body>\n<h1>{title}</h1>\n"
+            f"<p>Placeholder of the application, served by the local site.</p>\n"
+            f"<table>\n{rows}</table>\n</body>\n</html>\n"
+        )
+
+
+def _read_application(folder: Path) -> Application:
+    customer = folder.name
+    path = folder / "application" / "app.json"
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        found = Application(
+            customer=customer,
+            customer_name=str(data["customer_name"]),
+            domain=check_domain(str(data["domain"])),
+            name=str(data["name"]),
+            version=str(data["version"]),
+            tier=str(data["tier"]),
+        )
+    except (OSError, ValueError, KeyError, TypeError, CertificateError) as exc:
+        raise SiteError(f"cannot serve {customer}: {path} cannot be read ({exc})") from None
+    return found
+
+
+class LocalSite:
+    """The local site at ``site``, served (or not) by nginx.
+
+    ``trust``: the certificate of the authority that signed the customers' certificates.
+    """
+
+    def __init__(self, site: Path, trust: Path) -> None:
+        self.site = site
+        self.folder = site / FOLDER
+        self.trust = trust
+
+    @property
+    def config(self) -> Path:
+        """The served site's nginx configuration."""
+        return self.folder / "nginx.conf"
+
+    @property
+    def pid_file(self) -> Path:
+        """The pid file of nginx."""
+        return self.folder / "nginx.pid"
+
+    @property
+    def _record(self) -> Path:
+        return self.folder / "served.json"
+
+    def applications(self) -> list[Application]:
+        """Every customer on the site whose application step wrote its virtual host."""
+        if not self.site.is_dir():
+            return []
+        return [
+            _read_application(d)
+            for d in sorted(self.site.iterdir())
+            if _SLUG.match(d.name)
+            and (d / "application" / "app.json").is_file()
+            and (d / "application" / "nginx.conf").is_file()
+        ]
+
+    def running(self) -> Served | None:
+        """The site as it is served now, or None when nginx does not run."""
+        pid = _read_pid(self.pid_file)
+        if pid is None or not _is_nginx(pid):
+            return None
+        try:
+            data = json.loads(self._record.read_text(encoding="utf-8"))
+            return Served(pid, int(data["port"]), int(data["http_port"]), tuple(data["customers"]))
+        except (OSError, ValueError, KeyError, TypeError):
+            return Served(pid, 0, 0, ())
+
+    def serve(
+        self, port: int = DEFAULT_PORT, http_port: int = DEFAULT_HTTP_PORT, timeout: float = 15.0
+    ) -> Served:
+        """Start nginx on the site; return once it answers."""
+        if port == http_port:
+            raise SiteError(f"the HTTPS port and the HTTP port are both {port}: choose two")
+        current = self.running()
+        if current is not None:
+            raise SiteError(
+                f"the site is already served (nginx pid {current.pid}, {current.url}); "
+                "`asp-provision site stop` first"
+            )
+        nginx = _nginx()
+        if bad := [c for c in NOT_IN_PATH if c in str(self.folder)]:
+            raise SiteError(
+                f"the site folder {str(self.site)!r} holds {bad[0]!r}, which nginx cannot take "
+                "in a path: serve a workspace (or a site setting) without it"
+            )
+        apps = self.applications()
+        if not apps:
+            raise SiteError(
+                f"nothing to serve: no customer's application is on the site {self.site}; "
+                "`asp-provision apply` first"
+            )
+        for which, number in (("--port", port), ("--http-port", http_port)):
+            _free(number, which)
+        backend = _free_port()
+        vhosts: dict[str, str] = {}
+        for app in apps:
+            source = self.site / app.customer / "application" / "nginx.conf"
+            try:
+                text = source.read_text(encoding="utf-8")
+                vhosts[app.customer] = served_vhost(text, port, http_port, f"{HOST}:{backend}")
+            except (OSError, UnicodeDecodeError, VhostError) as exc:
+                raise SiteError(f"cannot serve {app.customer}: {source}: {exc}") from None
+        self._write(apps, vhosts, backend)
+        argv = [nginx, "-p", f"{self.folder}/", "-c", str(self.config), "-e", self._error_log]
+        checked = subprocess.run([*argv, "-t", "-q"], capture_output=True, text=True, check=False)
+        if checked.returncode != 0:
+            raise SiteError(f"nginx refuses the site's configuration: {_said(checked)}")
+        started = subprocess.run(argv, capture_output=True, text=True, check=False)
+        if started.returncode != 0:
+            raise SiteError(f"nginx did not start: {_in_use(_said(started), port, http_port)}")
+        served = Served(
+            _wait_for_pid(self.pid_file, timeout), port, http_port, tuple(a.customer for a in apps)
+        )
+        self._record.write_text(json.dumps(asdict(served)), encoding="utf-8")
+        try:
+            _wait_until_answering(http_port, apps[0].domain, timeout)
+        except SiteError:
+            self.stop()
+            raise
+        return served
+
+    def stop(self) -> Served | None:
+        """Stop nginx, and wait until it is gone; None when it was not running."""
+        served = self.running()
+        if served is None:
+            return None
+        with suppress(ProcessLookupError):
+            os.kill(served.pid, signal.SIGTERM)  # fast shutdown: workers end with it
+        deadline = time.monotonic() + _STOP_SECONDS
+        while _alive(served.pid):
+            if time.monotonic() > deadline:
+                with suppress(ProcessLookupError):
+                    os.kill(served.pid, signal.SIGKILL)
+                break
+            time.sleep(0.05)
+        self._record.unlink(missing_ok=True)
+        return served
+
+    @property
+    def _error_log(self) -> str:
+        return str(self.folder / "logs" / "error.log")
+
+    def _write(self, apps: list[Application], vhosts: dict[str, str], backend: int) -> None:
+        """The served site's folder, written whole: configuration, vhosts and pages."""
+        for sub in ("vhosts", "pages"):
+            shutil.rmtree(self.folder / sub, ignore_errors=True)
+        for sub in ("vhosts", "pages", "logs", "tmp"):
+            (self.folder / sub).mkdir(parents=True, exist_ok=True)
+        placeholders = []
+        for app in apps:
+            (self.folder / "vhosts" / f"{app.customer}.conf").write_text(
+                vhosts[app.customer], encoding="utf-8"
+            )
+            page = self.folder / "pages" / app.customer
+            page.mkdir()
+            (page / "index.html").write_text(app.page(), encoding="utf-8")
+            placeholders.append(
+                "    # the placeholder application of " + app.customer + "\n"
+                "    server {\n"
+                f"        listen {HOST}:{backend};\n"
+                f"        server_name {app.domain};\n"
+                f'        root "{page}";\n'
+                "        index index.html;\n"
+                "    }\n"
+            )
+        includes = "".join(f'    include "vhosts/{a.customer}.conf";\n' for a in apps)
+        tmp = self.folder / "tmp"
+        temp_paths = "".join(
+            f'    {kind}_temp_path "{tmp}/{kind}";\n'
+            for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+        )
+        text = (
+            "# Managed by asp-provision: the local site, served by `asp-provision site serve`.\n"
+            f"{_user_line()}"
+            f'pid "{self.pid_file}";\n'
+            f'error_log "{self._error_log}";\n'
+            "worker_processes 1;\n"
+            "events {\n    worker_connections 256;\n}\n"
+            "http {\n"
+            f'    access_log "{self.folder}/logs/access.log";\n'
+            f"{temp_paths}"
+            "    default_type text/html;\n"
+            "    charset utf-8;\n"
+            "    server_tokens off;\n"
+            f"{''.join(placeholders)}"
+            f"{includes}"
+            "}\n"
+        )
+        self.config.write_text(text, encoding="utf-8")
+
+
+def _user_line() -> str:
+    """As root, nginx would hand its workers to ``nobody``: keep them the invoking user's."""
+    if os.geteuid() != 0:
+        return ""
+    user = pwd.getpwuid(os.geteuid()).pw_name
+    group = grp.getgrgid(os.getegid()).gr_name
+    return f"user {user} {group};\n"
+
+
+def _nginx() -> str:
+    found = shutil.which("nginx") or next(
+        (p for p in ("/usr/sbin/nginx", "/usr/local/sbin/nginx") if os.access(p, os.X_OK)), None
+    )
+    if found is None:
+        raise SiteError(
+            "nginx is not installed: install it (Debian: nginx-light) to serve the site"
+        )
+    return found
+
+
+def _said(proc: subprocess.CompletedProcess[str]) -> str:
+    lines = [ln.strip() for ln in (proc.stderr + proc.stdout).splitlines() if ln.strip()]
+    return "; ".join(lines[-3:]) or f"exit code {proc.returncode}"
+
+
+def _in_use(message: str, port: int, http_port: int) -> str:
+    if "Address already in use" in message:
+        return f"a port is in use ({port} or {http_port} on {HOST}): {message}"
+    return message
+
+
+def _free(port: int, option: str) -> None:
+    """Refuse a port another process listens on, before anything is written or started."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind((HOST, port))
+        except PermissionError:
+            raise SiteError(
+                f"port {port} on {HOST} needs privileges to listen on: choose one above 1023 "
+                f"with {option}"
+            ) from None
+        except OSError as exc:
+            raise SiteError(
+                f"port {port} on {HOST} is in use ({exc.strerror}): stop what listens there, or "
+                f"choose another with {option}"
+            ) from None
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind((HOST, 0))
+        return int(probe.getsockname()[1])
+
+
+def _read_pid(path: Path) -> int | None:
+    try:
+        return int(path.read_text(encoding="ascii").strip())
+    except (OSError, ValueError):
+        return None
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:  # a zombie has exited
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return True
+    return state != "Z"
+
+
+def _is_nginx(pid: int) -> bool:
+    """Whether ``pid`` is an nginx process (a stale pid file may name another by now)."""
+    if not _alive(pid):
+        return False
+    try:
+        return b"nginx" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return True  # no /proc: trust the pid file
+
+
+def _wait_for_pid(path: Path, timeout: float) -> int:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        pid = _read_pid(path)
+        if pid is not None and _alive(pid):
+            return pid
+        time.sleep(0.05)
+    raise SiteError(f"nginx started but wrote no pid file {path} within {timeout:.0f} s")
+
+
+def _wait_until_answering(http_port: int, domain: str, timeout: float) -> None:
+    """Ask the redirect port for the first customer's page until nginx answers."""
+    deadline = time.monotonic() + timeout
+    request = f"HEAD / HTTP/1.1\r\nHost: {domain}\r\nConnection: close\r\n\r\n".encode()
+    while True:
+        try:
+            with socket.create_connection((HOST, http_port), timeout=2) as conn:
+                conn.sendall(request)
+                if conn.recv(12).startswith(b"HTTP/1."):
+                    return
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            raise SiteError(f"nginx does not answer on {HOST}:{http_port} after {timeout:.0f} s")
+        time.sleep(0.1)
