@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from asp_provision.plan import cost
+from asp_provision.plan import cost, effort
 from asp_provision.plan.addressing import planned_addresses, with_address
 from asp_provision.plan.diff import (
     changes,
@@ -77,7 +77,7 @@ def customer_facts(sub: Subscription, doc: dict[str, Any], catalog: Catalog) -> 
     Its identity, each step's input hash and hours by phase, the sizing, the charges, and
     what its go-live is projected from (start date, holidays, time zone).
     """
-    counts = cost.units(sub)
+    counts = effort.units(sub)
     onboarding = sub.spec.onboarding
     return {
         "customer": sub.customer,
@@ -87,7 +87,7 @@ def customer_facts(sub: Subscription, doc: dict[str, Any], catalog: Catalog) -> 
         "application": f"{sub.spec.application.name} {sub.spec.application.version}",
         "go_live": str(onboarding.go_live) if onboarding and onboarding.go_live else None,
         "input_hashes": {name: digest(step_inputs(doc, step)) for name, step in STEPS.items()},
-        "hours": {name: cost.phase_hours(sub, catalog, name, counts) for name in STEPS},
+        "hours": {name: effort.phase_hours(sub, catalog, name, counts) for name in STEPS},
         "start_date": sub.spec.billing.start_date.isoformat(),
         "holidays": sub.spec.support.holidays if sub.spec.support else None,
         "timezone": sub.spec.support.timezone if sub.spec.support else None,

@@ -17,14 +17,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from asp_provision.now import today as today_in
-from asp_provision.plan import cost
-from asp_provision.plan.model import CustomerPlan, Plan, PlanWarning
+from asp_provision.plan import effort
 from asp_provision.plan.steps import STEPS
 from asp_provision.spec.catalog import Catalog
 from asp_provision.spec.models import Subscription
 from asp_provision.spec.rules import Report
 
 if TYPE_CHECKING:
+    from asp_provision.plan.model import CustomerPlan, Plan
     from asp_provision.plan.planner import Desired
 
 EARLY = "go-live-early"
@@ -154,6 +154,8 @@ def with_projections(
 def _projected(
     customer: CustomerPlan, schedule: Schedule, catalog: Catalog, today: Today
 ) -> CustomerPlan:
+    from asp_provision.plan.model import PlanWarning
+
     now = today(schedule.timezone)
     found = schedule.project(customer.estimate_hours, catalog.capacity_hours_per_day, now)
     if found is None:
@@ -170,8 +172,8 @@ def _projected(
 
 def full_estimate(sub: Subscription, catalog: Catalog) -> float:
     """The hours of every step for ``sub``, as if nothing were applied yet."""
-    counts = cost.units(sub)
-    return round(sum(cost.step_hours(sub, catalog, name, counts) for name in STEPS), 2)
+    counts = effort.units(sub)
+    return round(sum(effort.step_hours(sub, catalog, name, counts) for name in STEPS), 2)
 
 
 def go_live_rule(sub: Subscription, catalog: Catalog, report: Report) -> None:

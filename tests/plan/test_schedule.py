@@ -11,7 +11,7 @@ import pytest
 
 from asp_provision.errors import UsageError
 from asp_provision.now import now, today
-from asp_provision.plan import cost
+from asp_provision.plan import effort
 from asp_provision.plan.schedule import EARLY, go_live_rule, projected_go_live
 from asp_provision.spec.catalog import Catalog, load_catalog
 from asp_provision.spec.check import check_file
@@ -79,17 +79,17 @@ def test_converted_records_and_training_count_towards_their_phases(tmp_path: Pat
         training={"sessions": 2, "attendees": 12},
     )
     catalog = load_catalog()
-    counts = cost.units(sub)
+    counts = effort.units(sub)
     # application: base 6 + 0.1 per 10,000 records; users: base 1 + 0.1 a user + 3 a session
-    assert cost.phase_hours(sub, catalog, "application", counts) == {
+    assert effort.phase_hours(sub, catalog, "application", counts) == {
         "provisioning": 6.0,
         "data conversion": 1.2,
     }
-    users = cost.phase_hours(sub, catalog, "users", counts)
+    users = effort.phase_hours(sub, catalog, "users", counts)
     assert users == {"provisioning": pytest.approx(1 + 0.1 * len(sub.spec.users)), "training": 6.0}
     for step in ("network", "application", "users", "verify"):
-        assert sum(cost.phase_hours(sub, catalog, step, counts).values()) == pytest.approx(
-            cost.step_hours(sub, catalog, step, counts)
+        assert sum(effort.phase_hours(sub, catalog, step, counts).values()) == pytest.approx(
+            effort.step_hours(sub, catalog, step, counts)
         )
 
 
@@ -98,18 +98,18 @@ def test_a_unit_keeps_its_phase_whichever_step_counts_it(tmp_path: Path) -> None
     # follow the term, so a step of their own takes them over by its catalog entry alone
     sub = _acme(tmp_path, data_conversion={"source": "csv", "records": 500_000})
     catalog = _catalog(application={"base": 6}, servers={"base": 2, "per": {"records_10k": 0.5}})
-    counts = cost.units(sub)
-    assert cost.phase_hours(sub, catalog, "application", counts) == {"provisioning": 6.0}
-    servers = cost.phase_hours(sub, catalog, "servers", counts)
+    counts = effort.units(sub)
+    assert effort.phase_hours(sub, catalog, "application", counts) == {"provisioning": 6.0}
+    servers = effort.phase_hours(sub, catalog, "servers", counts)
     assert servers == {"provisioning": 2.0, "data conversion": 25.0}
 
 
 def test_rounding_leaves_the_parts_adding_up_to_the_step(tmp_path: Path) -> None:
     sub = _acme(tmp_path, data_conversion={"source": "csv", "records": 12_345})
     catalog = _catalog(application={"base": 6.333, "per": {"records_10k": 0.1111}})
-    counts = cost.units(sub)
-    parts = cost.phase_hours(sub, catalog, "application", counts)
-    assert round(sum(parts.values()), 2) == cost.step_hours(sub, catalog, "application", counts)
+    counts = effort.units(sub)
+    parts = effort.phase_hours(sub, catalog, "application", counts)
+    assert round(sum(parts.values()), 2) == effort.step_hours(sub, catalog, "application", counts)
 
 
 def _validate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, on: str, **onboarding: Any) -> Any:

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from asp_provision.plan.cost import units
+from asp_provision.plan.effort import units
 from asp_provision.spec.catalog import load_catalog
 from asp_provision.spec.check import CheckedSpec, check_file
 from asp_provision.spec.models import DataConversion
