@@ -68,6 +68,9 @@ class Host:
     secrets: dict[str, str] = field(default_factory=dict)
     fingerprints: dict[str, str] = field(default_factory=dict)  # keyed, of the same secrets
     network: Network | None = None  # its subnet, service and server addresses
+    live: bool = False  # its go_live step was applied: the firewall admits its allowlist
+    staging: tuple[str, ...] = ()  # the catalog's staging networks
+    workspace: Path | None = None  # where its data conversion's source file is
 
     def variables(self, local: bool = True) -> dict[str, Any]:
         """The host's variables, as the playbooks expect them.
@@ -92,7 +95,15 @@ class Host:
         }
         if self.network is not None:
             out["asp_network"] = unsafe(self.network.variables())
-            out["asp_derived"] = unsafe(derive(self.customer, self.document, self.network))
+            derived = derive(
+                self.customer,
+                self.document,
+                self.network,
+                live=self.live,
+                staging=self.staging,
+                workspace=self.workspace,
+            )
+            out["asp_derived"] = unsafe(derived)
         if self.secrets:
             out["asp_secrets"] = unsafe(self.secrets)
             out["asp_secret_fingerprints"] = unsafe(self.fingerprints)
