@@ -21,7 +21,10 @@ from typing import Any
 from urllib.parse import quote
 from xml.etree import ElementTree
 
-from ansible.module_utils.asp_checkers import Run, check
+try:
+    from ansible.module_utils.asp_checkers import Run, check
+except ImportError:  # imported from the folder itself (tests)
+    from asp_checkers import Run, check  # type: ignore[no-redef]
 
 REPORT, JUNIT = "report.json", "junit.xml"
 
