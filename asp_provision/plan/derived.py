@@ -53,6 +53,8 @@ READS: Mapping[str, tuple[str, ...]] = {
     "firewall_staging": (),
     "web_allow": ("spec.network.allow_from",),
     "conversion_source": ("spec.onboarding.data_conversion.file",),
+    "conversion": ("spec.onboarding.data_conversion",),
+    "training_sessions": ("spec.onboarding.training.sessions",),
     "go_live_date": ("spec.onboarding.go_live",),
 }
 """What each value of ``asp_derived`` is computed from, as a step's ``reads`` names it."""
@@ -113,6 +115,23 @@ def conversion_source(onboarding: Mapping[str, Any] | None, workspace: Path | No
     if workspace is None or not conversion.get("file"):
         return None
     return str(workspace / str(conversion["file"]))
+
+
+def conversion(onboarding: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """What the data conversion loads: format, key, fields and the source's SHA-256.
+
+    None when the spec names no file to load (no conversion, or only the estimate's figures).
+    """
+    found = (onboarding or {}).get("data_conversion") or {}
+    if not found.get("file"):
+        return None
+    return {name: found.get(name) for name in ("format", "key", "fields", "sha256")}
+
+
+def training_sessions(onboarding: Mapping[str, Any] | None) -> list[Any] | None:
+    """The training sessions to invite to (None when the spec lists none, or only counts them)."""
+    sessions = ((onboarding or {}).get("training") or {}).get("sessions")
+    return sessions if isinstance(sessions, list) else None
 
 
 def qos(name: str, bandwidth_mbps: int) -> dict[str, Any]:
@@ -181,6 +200,8 @@ def derive(
         "firewall_staging": admitted(net["allow_from"], staging, False),
         "web_allow": web_allow(net["allow_from"], staging),
         "conversion_source": conversion_source(onboarding, workspace),
+        "conversion": conversion(onboarding),
+        "training_sessions": training_sessions(onboarding),
         "go_live_date": go_live_date(onboarding),
         "ident": ident(customer),
         "allow_v4": allowlist(net["allow_from"], 4),
