@@ -54,4 +54,10 @@ def test_check_with_pending_updates_reports_them_and_records_nothing(tmp_path: P
     assert "acme-corp: billing: would change: Open or update the billing account" in (result.stdout)
     after = (query(db, "SELECT * FROM steps"), query(db, "SELECT * FROM meta"), site_files(ws))
     assert after == before
-    assert running_steps(plan_json(ws))["acme-corp"] == ["network", "users", "billing", "verify"]
+    assert running_steps(plan_json(ws))["acme-corp"] == [
+        "network",
+        "users",
+        "billing",
+        "verify",
+        "acceptance",
+    ]

@@ -40,7 +40,7 @@ def _onboarding_workspace(folder: Path) -> Path:
 
     The catalog's gates are narrowed to user acceptance, the gate this test signs.
     """
-    ws = make_workspace(folder)
+    ws = make_workspace(folder, gates=True)
     for other in ("globex-bank", "northwind-traders"):
         (ws / "specs" / f"{other}.yaml").unlink()
     (ws / "data").mkdir()
