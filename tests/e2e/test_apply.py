@@ -124,6 +124,9 @@ def test_a_failing_customer_does_not_stop_the_others_and_apply_resumes(tmp_path:
             "billing",
             "reporting",
             "verify",
+            "acceptance",
+            "training",
+            "go_live",
         ]
     }
     spec.write_text(good)
