@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from asp_provision.scaffold.new import NewSpec
     from asp_provision.scaffold.templates import Templates
     from asp_provision.scaffold.workspace import InitResult
+    from asp_provision.signoff import Signed
     from asp_provision.site.serve import LocalSite
     from asp_provision.sla.report import CustomerReport
     from asp_provision.sla.workflow import Customers, Imported
@@ -135,7 +136,7 @@ class Service:
         for result in check_across(checked, self._capacity(), recorded, state):
             reports.append(FileReport(result.path, result.customer, tuple(result.diagnostics)))
             if result.subscription is not None:  # checked here
-                document = effective_document(result.subscription, catalog)
+                document = effective_document(result.subscription, catalog, self.workspace.root)
                 desired.append(
                     Desired(result.path, result.content_hash or "", result.subscription, document)
                 )
@@ -287,6 +288,18 @@ class Service:
         from asp_provision.lifecycle.history import workspace_history
 
         return workspace_history(self.workspace, self.state_reader(), customer)
+
+    def sign_off(
+        self, customer: str, gate: str, by: str, note: str | None = None, revoke: bool = False
+    ) -> Signed:
+        """Record a sign-off of ``customer``'s gate (or revoke it), bound to what it accepts."""
+        from asp_provision.signoff import sign_off
+
+        settings = self.workspace.settings
+        state = self.workspace.state_path
+        return sign_off(
+            state, settings.state_timeout, self.catalog, customer, gate, by, note, revoke
+        )
 
     def unlock(self, customer: str, force: bool = False) -> Lock:
         """Clear ``customer``'s lock when the run that held it is gone (or ``force``)."""

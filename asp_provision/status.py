@@ -76,7 +76,8 @@ def build(
     for name in names:
         recorded = snapshot.customers.get(name)
         cplan = planned.get(name)
-        runs = {s.step: s.runs for s in cplan.steps} if cplan else {}
+        # a step waiting for a sign-off is pending too: it is work ahead
+        runs = {s.step: s.runs or s.waiting for s in cplan.steps} if cplan else {}
         steps = []
         for step in STEPS:
             state = recorded.steps.get(step) if recorded else None

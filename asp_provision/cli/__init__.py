@@ -2,6 +2,7 @@
 
 from asp_provision.cli import (  # noqa: F401  (registers the commands)
     billing,
+    onboarding,
     runs,
     sales,
     site,

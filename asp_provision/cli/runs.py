@@ -76,7 +76,7 @@ def apply(
     ] = None,
 ) -> None:
     """Plan, confirm, then run the steps' playbooks; each finished step is recorded."""
-    from asp_provision.render.plan import plan_text
+    from asp_provision.render.plan import plan_text, waiting_text
     from asp_provision.render.progress import results
 
     if not yes and not check and not _interactive():
@@ -97,6 +97,7 @@ def apply(
         plan, desired = result.plan, result.desired
     plan_text(plan, sys.stderr)
     if not plan.changed:
+        waiting_text(plan, sys.stderr)
         raise typer.Exit(0)
     service.targets(plan.changing)  # refuse before asking
     if not check:
@@ -107,6 +108,8 @@ def apply(
     results(outcome, sys.stderr)
     if check:
         _drift_report(outcome)
+    # stopping before a gated step is success: the rest waits for the customer
+    waiting_text(plan, sys.stderr)
     raise typer.Exit(outcome.exit_code)
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from asp_provision.plan.model import Address, Change, CustomerPlan, StepPlan
-from asp_provision.plan.steps import STEPS, VERIFY
+from asp_provision.plan.steps import FOLLOWS_REASON, STEPS, follows
 from asp_provision.state.addresses import (
     FIRST_SERVER_OFFSET,
     Wanted,
@@ -157,7 +157,14 @@ def with_address(
         return plan.model_copy(update={"address": address})
     change = Change(op="~", path="subnet", before=address.moved_from, after=address.subnet)
     reason = f"subnet moves: {address.note}"
-    steps = [_moving(s, change, reason, hours) for s in plan.steps]
+    steps: list[StepPlan] = []
+    for step in plan.steps:
+        watched = follows(step.step)
+        if step.action == "no-op" and any(s.runs for s in steps if s.step in watched):
+            update: dict[str, Any] = {"action": "update", "reason": FOLLOWS_REASON}
+            steps.append(step.model_copy(update=update).with_hours(hours[step.step]))
+        else:
+            steps.append(_moving(step, change, reason, hours))
     return plan.model_copy(
         update={
             "address": address,
@@ -170,10 +177,8 @@ def with_address(
 def _moving(
     step: StepPlan, change: Change, reason: str, hours: dict[str, dict[str, float]]
 ) -> StepPlan:
-    if step.step == VERIFY and not step.runs:
-        update: dict[str, Any] = {"action": "update", "reason": "runs after every change"}
-    elif not STEPS[step.step].addresses:
-        return step
+    if not STEPS[step.step].addresses or step.input_hash is None:
+        return step  # writes no address, or has nothing to do for the spec
     elif step.runs:
         return step.model_copy(update={"changes": [*step.changes, change]})
     else:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from asp_provision.plan.addressing import NETWORK_READ, Network
@@ -52,6 +53,14 @@ READS: Mapping[str, tuple[str, ...]] = {
     "server_totals": NETWORK_READ,
     "scrape_targets": (*NETWORK_READ, "tier.name"),
     "servers": NETWORK_READ,  # the pools' zones are among their fields
+    "firewall": ("spec.network.allow_from",),
+    "firewall_live": ("spec.network.allow_from",),
+    "firewall_staging": (),
+    "web_allow": ("spec.network.allow_from",),
+    "conversion_source": ("spec.onboarding.data_conversion.file",),
+    "conversion": ("spec.onboarding.data_conversion",),
+    "training_sessions": ("spec.onboarding.training.sessions",),
+    "go_live_date": ("spec.onboarding.go_live",),
 }
 """What each value of ``asp_derived`` is computed from, as a step's ``reads`` names it."""
 
@@ -78,6 +87,56 @@ def allowlist(cidrs: list[str], version: int) -> list[str]:
     validate refuses and the network role checks, never stops the run here.
     """
     return [c for c in cidrs if (6 if ":" in c else 4) == version]
+
+
+def admitted(allow_from: Sequence[str], staging: Sequence[str], live: bool) -> dict[str, Any]:
+    """The networks the firewall admits to the service, by IP version.
+
+    Until the customer goes live, only the ASP's staging networks; from then on the
+    spec's allowlist too (the staging networks stay, for support). Each network once,
+    the staging networks first.
+    """
+    cidrs = list(dict.fromkeys([*staging, *allow_from])) if live else list(dict.fromkeys(staging))
+    return {"v4": allowlist(cidrs, 4), "v6": allowlist(cidrs, 6), "live": live}
+
+
+def web_allow(allow_from: Sequence[str], staging: Sequence[str]) -> list[str]:
+    """Who the web server lets in: the spec's allowlist and the staging networks.
+
+    The firewall decides which of them reach it in each phase.
+    """
+    return list(dict.fromkeys([*allow_from, *staging]))
+
+
+def go_live_date(onboarding: Mapping[str, Any] | None) -> str | None:
+    """The day billing starts at go-live: the spec's go-live date (None: the day it runs)."""
+    given = (onboarding or {}).get("go_live")
+    return str(given) if given else None
+
+
+def conversion_source(onboarding: Mapping[str, Any] | None, workspace: Path | None) -> str | None:
+    """The absolute path of the data conversion's source file (None when there is none)."""
+    conversion = (onboarding or {}).get("data_conversion") or {}
+    if workspace is None or not conversion.get("file"):
+        return None
+    return str(workspace / str(conversion["file"]))
+
+
+def conversion(onboarding: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """What the data conversion loads: format, key, fields and the source's SHA-256.
+
+    None when the spec names no file to load (no conversion, or only the estimate's figures).
+    """
+    found = (onboarding or {}).get("data_conversion") or {}
+    if not found.get("file"):
+        return None
+    return {name: found.get(name) for name in ("format", "key", "fields", "sha256")}
+
+
+def training_sessions(onboarding: Mapping[str, Any] | None) -> list[Any] | None:
+    """The training sessions to invite to (None when the spec lists none, or only counts them)."""
+    sessions = ((onboarding or {}).get("training") or {}).get("sessions")
+    return sessions if isinstance(sessions, list) else None
 
 
 def qos(name: str, bandwidth_mbps: int) -> dict[str, Any]:
@@ -152,15 +211,33 @@ def servers(
 
 
 def derive(
-    customer: str, document: Mapping[str, Any], network: Network, zones: Sequence[str]
+    customer: str,
+    document: Mapping[str, Any],
+    network: Network,
+    zones: Sequence[str],
+    *,
+    live: bool = False,
+    staging: Sequence[str] = (),
+    workspace: Path | None = None,
 ) -> dict[str, Any]:
     """The host variable ``asp_derived`` of a customer (``document``: its effective spec).
 
-    ``zones``: the site's placement zones (the catalog's), first the default one.
+    ``zones``: the site's placement zones (the catalog's), first the default one;
+    ``live``: the customer has gone live (its go_live step was applied); ``staging``: the
+    catalog's staging networks; ``workspace``: where a data conversion's source is.
     """
     spec = document["spec"]
     net = spec["network"]
+    onboarding = spec.get("onboarding")
     return {
+        "firewall": admitted(net["allow_from"], staging, live),
+        "firewall_live": admitted(net["allow_from"], staging, True),
+        "firewall_staging": admitted(net["allow_from"], staging, False),
+        "web_allow": web_allow(net["allow_from"], staging),
+        "conversion_source": conversion_source(onboarding, workspace),
+        "conversion": conversion(onboarding),
+        "training_sessions": training_sessions(onboarding),
+        "go_live_date": go_live_date(onboarding),
         "ident": ident(customer),
         "allow_v4": allowlist(net["allow_from"], 4),
         "allow_v6": allowlist(net["allow_from"], 6),

@@ -26,6 +26,23 @@ class Change(_Frozen):
     after: Any = None
 
 
+class GateState(_Frozen):
+    """The sign-off a step waits for: ``{"name": "uat", "signed": false}``.
+
+    ``name`` is the first gate not signed (the first gate when all are), ``also`` the
+    other gates not signed yet.
+    """
+
+    name: str
+    signed: bool
+    also: list[str] = Field(default_factory=list)
+
+    @property
+    def missing(self) -> list[str]:
+        """Every gate whose sign-off the step waits for."""
+        return [] if self.signed else [self.name, *self.also]
+
+
 class StepPlan(_Frozen):
     """What happens to one step of one customer, and why."""
 
@@ -36,14 +53,20 @@ class StepPlan(_Frozen):
     changes: list[Change] = Field(default_factory=list)
     hours: float = 0.0
     phases: dict[str, float] = Field(default_factory=dict)  # ``hours`` by onboarding phase
+    gate: GateState | None = None  # the sign-off the step needs, for a gated step that runs
+
+    @property
+    def waiting(self) -> bool:
+        """True when the step would run but waits for a sign-off."""
+        return self.action != "no-op" and self.gate is not None and not self.gate.signed
 
     @property
     def runs(self) -> bool:
-        """True when the step's role will run."""
-        return self.action != "no-op"
+        """True when the step's role will run (a step waiting for a sign-off does not)."""
+        return self.action != "no-op" and not self.waiting
 
     def with_hours(self, phases: dict[str, float]) -> StepPlan:
-        """The step with its effort (hours by phase, as :func:`cost.phase_hours` gives)."""
+        """The step with its effort (hours by phase, as :func:`effort.phase_hours` gives)."""
         return self.model_copy(
             update={"hours": round(sum(phases.values()), 2), "phases": dict(phases)}
         )
@@ -158,8 +181,13 @@ class CustomerPlan(_Frozen):
         return data
 
     def count(self, action: Action) -> int:
-        """How many steps have ``action``."""
-        return sum(1 for s in self.steps if s.action == action)
+        """How many steps have ``action`` (a step waiting for a sign-off aside)."""
+        return sum(1 for s in self.steps if s.action == action and not s.waiting)
+
+    @property
+    def waiting(self) -> int:
+        """How many steps wait for a sign-off."""
+        return sum(1 for s in self.steps if s.waiting)
 
     @property
     def changed(self) -> bool:
@@ -210,8 +238,13 @@ class Plan(_Frozen):
     orphaned: list[Orphan] = Field(default_factory=list)
 
     def count(self, action: Action) -> int:
-        """Steps with ``action`` across every customer."""
+        """Steps with ``action`` across every customer (those waiting for a sign-off aside)."""
         return sum(c.count(action) for c in self.customers)
+
+    @property
+    def waiting(self) -> int:
+        """Steps waiting for a sign-off, across every customer."""
+        return sum(c.waiting for c in self.customers)
 
     @property
     def changed(self) -> bool:
@@ -250,6 +283,7 @@ class Plan(_Frozen):
             "create": self.count("create"),
             "update": self.count("update"),
             "no-op": self.count("no-op"),
+            "waiting": self.waiting,
             "estimate_hours": self.estimate_hours,
             "estimate_phases": self.estimate_phases,
             "monthly_charges": dict(sorted(monthly.items())),

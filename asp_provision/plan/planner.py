@@ -19,13 +19,15 @@ from asp_provision.plan.diff import (
     unknown_secrets,
     with_fingerprints,
 )
+from asp_provision.plan.gates import check_gates, gates_of, with_gates
 from asp_provision.plan.model import Charges, CustomerPlan, Orphan, Plan, Sizing, StepPlan
-from asp_provision.plan.steps import STEPS, VERIFY
+from asp_provision.plan.steps import FOLLOWS_REASON, STEPS, follows
 from asp_provision.spec.catalog import Catalog
 from asp_provision.spec.check import CheckedSpec
 from asp_provision.spec.effective import effective_document
 from asp_provision.spec.models import Subscription
 from asp_provision.state.addresses import Wanted
+from asp_provision.state.signoffs import SignOff
 from asp_provision.state.store import CustomerState, Snapshot, StepState
 
 
@@ -117,6 +119,7 @@ def make_plan(
     ``addresses``: the pool new customers' subnets come from (the default settings' when
     None); the plan shows the subnet each will be given, and writes nothing.
     """
+    check_gates(catalog)
     customers = []
     items = list(desired)
     seen = {item.customer for item in items}
@@ -124,7 +127,8 @@ def make_plan(
     hours: dict[str, dict[str, dict[str, float]]] = {}
     for item in items:
         recorded = state.customers.get(item.customer)
-        customers.append(_customer_plan(item, recorded, catalog, hours, accounts))
+        signed = state.signoffs.get(item.customer, {})
+        customers.append(_customer_plan(item, recorded, catalog, hours, accounts, signed))
     found = planned_addresses([c.customer for c in customers], state, addresses or Wanted.default())
     customers = [with_address(c, found[c.customer], hours[c.customer]) for c in customers]
     orphaned = [
@@ -181,6 +185,7 @@ def _customer_plan(
     catalog: Catalog,
     every_hours: dict[str, dict[str, dict[str, float]]],
     accounts: Counter[str],
+    signed: dict[str, SignOff],
 ) -> CustomerPlan:
     doc, facts = document_and_facts(item, catalog)
     charges = Charges.model_construct(**facts["charges"])
@@ -199,12 +204,11 @@ def _customer_plan(
                 inputs[name], fingerprints, before.inputs if before else None
             )
             hashes = {**hashes, name: digest(inputs[name])}
-        if name == VERIFY:
-            continue
-        plan = _step_plan(name, inputs[name], hashes[name], before)
+        plan = _planned(name, inputs[name], hashes[name], before, doc, steps)
         steps.append(plan.with_hours(hours[name]) if plan.runs else plan)
-    verify = _verify_plan(inputs[VERIFY], recorded, steps, hashes[VERIFY])
-    steps.append(verify.with_hours(hours[VERIFY]) if verify.runs else verify)
+    steps = with_gates(steps, gates_of(catalog, facts["tier"], doc), signed)
+    # a step waiting for a sign-off is still work ahead: its hours count
+    steps = [s.with_hours(hours[s.step]) if s.waiting else s for s in steps]
     # built here from values already checked: validating them again would only cost time
     return CustomerPlan.model_construct(
         customer=facts["customer"],
@@ -270,19 +274,27 @@ def _step_plan(
     return StepPlan(step=name, action="no-op", reason="unchanged", input_hash=input_hash)
 
 
-def _verify_plan(
+def _planned(
+    name: str,
     inputs: dict[str, Any],
-    recorded: CustomerState | None,
-    steps: list[StepPlan],
     input_hash: str,
+    before: StepState | None,
+    doc: dict[str, Any],
+    earlier: list[StepPlan],
 ) -> StepPlan:
-    before = recorded.steps.get(VERIFY) if recorded else None
-    if any(s.runs for s in steps):
+    """One step's plan, given the plans of the steps before it."""
+    step = STEPS[name]
+    why_not = step.not_needed(doc)
+    if why_not is not None:
+        # nothing to do, so nothing to compare: no input hash
+        return StepPlan(step=name, action="no-op", reason=why_not)
+    watched = follows(name)
+    if any(s.runs for s in earlier if s.step in watched):
         return StepPlan(
-            step=VERIFY,
+            step=name,
             action="update" if before is not None and before.input_hash else "create",
-            reason="runs after every change",
+            reason=FOLLOWS_REASON,
             input_hash=input_hash,
         )
     # verify reads everything: a field no other step reads (onboarding) still counts
-    return _step_plan(VERIFY, inputs, input_hash, before)
+    return _step_plan(name, inputs, input_hash, before)

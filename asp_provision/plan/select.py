@@ -7,7 +7,7 @@ from collections.abc import Callable
 from asp_provision.errors import UsageError
 from asp_provision.plan.dag import closure
 from asp_provision.plan.model import CustomerPlan, Plan, StepPlan
-from asp_provision.plan.steps import DEPENDENCIES, STEPS, VERIFY
+from asp_provision.plan.steps import DEPENDENCIES, FOLLOWS_REASON, STEPS, follows
 
 LEFT_OUT = "left out by --only/--exclude"
 
@@ -26,9 +26,10 @@ def select_steps(plan: Plan, only: set[str] | None, exclude: set[str]) -> Plan:
     chosen = set(only) if only else set(STEPS)
     chosen -= exclude
     customers = []
+    followers = {name for name, step in STEPS.items() if step.follows_changes}
     for customer in plan.customers:
         actions = {s.step: s for s in customer.steps}
-        for step in sorted(chosen - {VERIFY}, key=list(STEPS).index):
+        for step in sorted(chosen - followers, key=list(STEPS).index):
             if not actions[step].runs:
                 continue
             for dep in sorted(closure(DEPENDENCIES, {step}) - {step}, key=list(STEPS).index):
@@ -38,17 +39,19 @@ def select_steps(plan: Plan, only: set[str] | None, exclude: set[str]) -> Plan:
                         f"{actions[dep].action} ({actions[dep].reason}) but left out; "
                         f"add it (--only {dep}) or drop --only/--exclude"
                     )
-        steps = []
+        steps: list[StepPlan] = []
         for s in customer.steps:
-            if s.step == VERIFY:
-                continue
             keep = s.step in chosen or not s.runs
+            if s.step in followers and s.runs and keep:
+                # a step that runs after changes runs only after those still chosen, unless
+                # it runs for its own sake or was asked for by name
+                watched = follows(s.step)
+                keep = (
+                    any(p.runs for p in steps if p.step in watched)
+                    or (bool(only) and s.step in (only or set()))
+                    or s.reason != FOLLOWS_REASON
+                )
             steps.append(s if keep else _no_op(s))
-        verify = actions[VERIFY]
-        others_run = any(s.runs for s in steps)
-        if VERIFY not in chosen or not (others_run or (only and VERIFY in only)):
-            verify = _no_op(verify) if verify.runs else verify
-        steps.append(verify)
         customers.append(_rebuild(customer, steps))
     return plan.model_copy(update={"customers": customers})
 
@@ -67,7 +70,9 @@ def check_applied(plan: Plan) -> Plan:
     for customer in plan.customers:
         steps = [
             s.model_copy(update={"action": "update", "reason": "refresh"})
-            if s.action == "no-op" and s.step != VERIFY
+            if s.action == "no-op"
+            and s.input_hash is not None  # a step with nothing to do for the spec has none
+            and not STEPS[s.step].follows_changes
             else _no_op(s)
             for s in customer.steps
         ]
@@ -102,10 +107,9 @@ def with_drift(
                 reason = f"check failed: {broken[1]}"
                 s = _now_runs(s, reason, hours(customer.customer, s.step))
             steps.append(s)
-        if any(s.runs for s in steps[:-1]) and not steps[-1].runs:
-            verify = steps[-1]
-            steps[-1] = _now_runs(
-                verify, "runs after every change", hours(customer.customer, verify.step)
-            )
+        for i, s in enumerate(steps):
+            watched = follows(s.step)
+            if s.action == "no-op" and any(p.runs for p in steps[:i] if p.step in watched):
+                steps[i] = _now_runs(s, FOLLOWS_REASON, hours(customer.customer, s.step))
         customers.append(_rebuild(customer, steps))
     return plan.model_copy(update={"customers": customers})

@@ -8,8 +8,10 @@ it, ``tasks/teardown.yml`` undoes it, ``tasks/verify.yml`` holds its go-live che
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import PurePosixPath
+from typing import Any
 
 from asp_provision.plan.dag import topological_order
 
@@ -30,6 +32,15 @@ class Step:
     addresses: bool = False  # writes the customer's subnet, service or server addresses
     verifies: bool = False  # runs the checks (tasks/verify.yml) of the steps it runs after
     phase: str = "provisioning"  # the onboarding phase its hours count towards (PHASES)
+    # runs whenever a step it runs after (directly or not) runs, like a test after a change
+    follows_changes: bool = False
+    # whether the step is part of a customer's onboarding at all (None: always); a step
+    # that is not stays out of the run and is planned as unchanged, saying why
+    needs: Callable[[Mapping[str, Any]], str | None] | None = None
+
+    def not_needed(self, document: Mapping[str, Any]) -> str | None:
+        """Why the step has nothing to do for the effective spec ``document`` (None: it has)."""
+        return None if self.needs is None else self.needs(document)
 
     @property
     def role(self) -> str:
@@ -62,6 +73,7 @@ class Step:
 
 
 VERIFY = "verify"
+GO_LIVE = "go_live"
 
 ROLES = PurePosixPath("roles")
 """Where the steps' roles are, in the playbooks folder."""
@@ -74,11 +86,33 @@ APPLY, TEARDOWN, CHECKS = "main", "teardown", "verify"
 
 GROUP_PREFIX = "asp_"
 
+FOLLOWS_REASON = "runs after every change"
+"""Why a step that follows changes (``follows_changes``) runs."""
+
 PHASES = ("provisioning", "data conversion", "acceptance", "training", "go-live")
 """The phases of onboarding, in order: the estimate groups each step's hours by its phase."""
 
 NAME = re.compile(r"[a-z][a-z0-9_]*\Z")
 """A step's name: an Ansible group and role name once prefixed (lowercase, underscores)."""
+
+
+def _onboarding(document: Mapping[str, Any], part: str) -> Any:
+    spec = document.get("spec")
+    onboarding = spec.get("onboarding") if isinstance(spec, Mapping) else None
+    return onboarding.get(part) if isinstance(onboarding, Mapping) else None
+
+
+def _converts(document: Mapping[str, Any]) -> str | None:
+    if _onboarding(document, "data_conversion") is None:
+        return "no data conversion in the spec"
+    return None
+
+
+def _trains(document: Mapping[str, Any]) -> str | None:
+    if _onboarding(document, "training") is None:
+        return "no training in the spec"
+    return None
+
 
 _STEPS = (
     Step("network", ("spec.network",), addresses=True),
@@ -131,6 +165,52 @@ _STEPS = (
             "reporting",
         ),
         verifies=True,
+        follows_changes=True,
+    ),
+    # the records of the source file (its SHA-256 is among the conversion's values, so a
+    # changed file is an update) are loaded into the application's database
+    Step(
+        "data_conversion",
+        ("spec.onboarding.data_conversion",),
+        (VERIFY,),
+        phase="data conversion",
+        needs=_converts,
+    ),
+    # the service as its users see it: run again after any change to what it tests
+    Step(
+        "acceptance",
+        (
+            "spec.users",
+            "spec.network.domain",
+            "spec.onboarding.data_conversion",
+            "spec.platform.storage.backups.schedule",
+            "spec.reporting.schedule",
+            "spec.sla",
+        ),
+        (VERIFY, "data_conversion"),
+        phase="acceptance",
+        follows_changes=True,
+    ),
+    Step(
+        "training",
+        ("spec.onboarding.training", "metadata.name", "spec.support.service_manager"),
+        ("acceptance",),
+        phase="training",
+        needs=_trains,
+    ),
+    # the cutover: the firewall opens to the allowlist, the domain is published, billing
+    # starts
+    Step(
+        GO_LIVE,
+        (
+            "spec.network.allow_from",
+            "spec.network.domain",
+            "spec.onboarding.go_live",
+            "spec.billing.account_id",
+        ),
+        ("acceptance", "data_conversion", "training"),
+        addresses=True,
+        phase="go-live",
     ),
 )
 
@@ -149,6 +229,20 @@ def dependents(name: str) -> set[str]:
     for step in STEPS.values():
         if name in step.after:
             out |= {step.name, *dependents(step.name)}
+    return out
+
+
+def follows(name: str) -> set[str]:
+    """The steps whose running makes ``name`` run too (for a step that follows changes)."""
+    if not STEPS[name].follows_changes:
+        return set()
+    out: set[str] = set()
+    todo = list(STEPS[name].after)
+    while todo:
+        step = todo.pop()
+        if step not in out:
+            out.add(step)
+            todo.extend(STEPS[step].after)
     return out
 
 

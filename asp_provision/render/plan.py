@@ -73,9 +73,10 @@ def plan_text(plan: Plan, out: TextIO, detail: bool = False) -> None:
             out.write(f"  - {orphan.customer}{where}: {len(orphan.applied_steps)} steps applied\n")
         out.write("\n")
     customers = len(plan.customers)
+    waiting = f", {plan.waiting} waiting for sign-off" if plan.waiting else ""
     summary = (
         f"Plan: {plan.count('create')} to create, {plan.count('update')} to update, "
-        f"{plan.count('no-op')} unchanged across {customers} customer"
+        f"{plan.count('no-op')} unchanged{waiting} across {customers} customer"
         f"{'' if customers == 1 else 's'}."
     )
     if plan.changed:
@@ -91,7 +92,7 @@ def _customer(customer: CustomerPlan, out: TextIO, paint: Paint, detail: bool) -
         f"({printable(customer.tier)}, {printable(customer.application)})  "
         f"{printable(customer.path)}"
     )
-    if not customer.changed and not detail:
+    if not customer.changed and not customer.waiting and not detail:
         out.write(f"{head}: {paint('no changes', 'dim')}\n")
         _notes(customer, out, paint)
         return
@@ -100,11 +101,13 @@ def _customer(customer: CustomerPlan, out: TextIO, paint: Paint, detail: bool) -
         for a in ("create", "update", "no-op")
         if (n := customer.count(a))
     )
+    if customer.waiting:
+        counts += f", {customer.waiting} waiting for sign-off"
     out.write(f"{head}: {counts}\n")
     _notes(customer, out, paint)
     _address(customer, out, paint, detail)
     for step in customer.steps:
-        if step.runs or detail:
+        if step.runs or step.waiting or detail:
             _step(step, out, paint, detail)
     sizing = customer.sizing
     under = sizing.under
@@ -165,12 +168,21 @@ def _address(customer: CustomerPlan, out: TextIO, paint: Paint, detail: bool) ->
 
 
 def _step(step: StepPlan, out: TextIO, paint: Paint, detail: bool) -> None:
-    symbol, colour = _SYMBOL[step.action]
     hours = f"  {_hours(step.hours)}" if step.hours else ""
-    out.write(
-        f"  {paint(symbol, colour)} {step.step:<12} {paint(f'{step.action:<8}', colour)} "
-        f"{printable(step.reason)}{paint(hours, 'dim')}\n"
-    )
+    if step.waiting and step.gate is not None:
+        gates = ", ".join(step.gate.missing)
+        out.write(
+            f"  {paint('||', 'cyan')} {step.step:<15} "
+            f"{paint(f'waiting for sign-off: {gates}', 'cyan')}, then {step.action} "
+            f"({printable(step.reason)}){paint(hours, 'dim')}\n"
+        )
+    else:
+        symbol, colour = _SYMBOL[step.action]
+        signed = f" (signed off: {step.gate.name})" if step.gate is not None else ""
+        out.write(
+            f"  {paint(symbol, colour)} {step.step:<15} {paint(f'{step.action:<8}', colour)} "
+            f"{printable(step.reason)}{signed}{paint(hours, 'dim')}\n"
+        )
     shown = step.changes if detail else step.changes[:_SHOWN_CHANGES]
     for change in shown:
         line = printable(change_line(change))
@@ -181,3 +193,15 @@ def _step(step: StepPlan, out: TextIO, paint: Paint, detail: bool) -> None:
 
 
 _SYMBOL_COLOUR = {"+": "green", "-": "red", "~": "yellow"}
+
+
+def waiting_text(plan: Plan, out: TextIO) -> None:
+    """What a run left waiting for a sign-off, and how to give it."""
+    for customer in plan.customers:
+        for step in customer.steps:
+            if step.waiting and step.gate is not None:
+                for gate in step.gate.missing:
+                    out.write(
+                        f"{customer.customer}: {step.step} waits for the sign-off {gate}: "
+                        f"asp-provision signoff {customer.customer} {gate} --by NAME\n"
+                    )

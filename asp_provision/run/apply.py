@@ -16,7 +16,7 @@ from asp_provision.plan.addressing import layout
 from asp_provision.plan.diff import SECRET_SHOWN, digest, step_inputs, with_fingerprints
 from asp_provision.plan.model import Plan
 from asp_provision.plan.planner import Desired
-from asp_provision.plan.steps import STEPS
+from asp_provision.plan.steps import GO_LIVE, STEPS
 from asp_provision.run import secrets
 from asp_provision.run.events import Event, RunStarted, StepFinished, TaskResult
 from asp_provision.run.executor import Executor, RunOutcome, RunRequest, StopRun
@@ -31,7 +31,7 @@ from asp_provision.spec.effective import effective_document
 from asp_provision.spec.models import secret_paths
 from asp_provision.state import locks
 from asp_provision.state.addresses import Allocation, legacy_allocation, plan_allocations
-from asp_provision.state.store import StateReader, StateStore
+from asp_provision.state.store import Snapshot, StateReader, StateStore
 
 
 class Progress(Protocol):
@@ -163,7 +163,7 @@ class Runner:
         """The effective spec of ``item`` (computed once, where it was checked, if it was)."""
         if item.document is not None:
             return item.document
-        return effective_document(item.subscription, self.catalog)
+        return effective_document(item.subscription, self.catalog, self.workspace.root)
 
     def secret_key(self) -> bytes:
         """The workspace's fingerprint key, made on first need."""
@@ -172,8 +172,11 @@ class Runner:
         assert self._key is not None
         return self._key
 
-    def host(self, item: Desired, steps: list[str], with_secrets: bool) -> Host:
-        """The inventory host of one customer (the fingerprints of its secrets are kept)."""
+    def host(self, item: Desired, steps: list[str], with_secrets: bool, live: bool = False) -> Host:
+        """The inventory host of one customer (the fingerprints of its secrets are kept).
+
+        ``live``: the customer has gone live (its firewall admits its allowlist).
+        """
         sub = item.subscription
         full = self.document(item)
         doc = _redacted(full)
@@ -197,6 +200,9 @@ class Runner:
             secrets=resolved,
             fingerprints={_secret_name(k): v for k, v in fingerprints.items()},
             zones=tuple(self.catalog.zones),
+            live=live,
+            staging=tuple(self.catalog.staging_networks),
+            workspace=self.workspace.root,
         )
 
     def certify(self, hosts: list[Host], check: bool = False) -> None:
@@ -221,7 +227,11 @@ class Runner:
         if not todo:
             return RunResult(run_id, log_dir, "nothing-to-do", {}, check=check)
         inputs = {c: self.document(desired[c]) for c in todo}
-        hosts = [self.host(desired[c], steps, with_secrets=True) for c, steps in todo.items()]
+        live = gone_live(StateReader(self.workspace.state_path).snapshot())
+        hosts = [
+            self.host(desired[c], steps, with_secrets=True, live=c in live)
+            for c, steps in todo.items()
+        ]
         order = [s for s in STEPS if any(s in steps for steps in todo.values())]
         # the variables that held secrets: ansible-playbook does not inherit them
         hidden = secrets.env_names(
@@ -418,6 +428,15 @@ class Runner:
             seconds=outcome.seconds,
             check=request.check,
         )
+
+
+def gone_live(snapshot: Snapshot) -> set[str]:
+    """The customers whose go-live was applied (a later failed update leaves them live)."""
+    return {
+        name
+        for name, customer in snapshot.customers.items()
+        if (step := customer.steps.get(GO_LIVE)) is not None and step.input_hash is not None
+    }
 
 
 def _record_failure(store: StateStore, event: StepFinished, run_id: str, prefix: str = "") -> None:

@@ -71,6 +71,9 @@ class Host:
     network: Network | None = None  # its subnet, service and server addresses
     zones: tuple[str, ...] = ("zone-a",)  # the site's placement zones, the default first
     tls: TlsFiles | None = None  # where its certificate and key are (never their text)
+    live: bool = False  # its go_live step was applied: the firewall admits its allowlist
+    staging: tuple[str, ...] = ()  # the catalog's staging networks
+    workspace: Path | None = None  # where its data conversion's source file is
 
     def variables(self, local: bool = True) -> dict[str, Any]:
         """The host's variables, as the playbooks expect them.
@@ -95,9 +98,16 @@ class Host:
         }
         if self.network is not None:
             out["asp_network"] = unsafe(self.network.variables())
-            out["asp_derived"] = unsafe(
-                derive(self.customer, self.document, self.network, self.zones)
+            derived = derive(
+                self.customer,
+                self.document,
+                self.network,
+                self.zones,
+                live=self.live,
+                staging=self.staging,
+                workspace=self.workspace,
             )
+            out["asp_derived"] = unsafe(derived)
         if self.tls is not None:
             out["asp_tls"] = unsafe(self.tls.variables())
         if self.secrets:

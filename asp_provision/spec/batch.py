@@ -56,7 +56,9 @@ def _check_in_worker(args: _Job) -> CheckedSpec:
     result = _check_one(args)
     if result.subscription is not None:
         # the effective spec is plain data: work done here is done on every core
-        result.document = effective_document(result.subscription, load_catalog(args[1]))
+        result.document = effective_document(
+            result.subscription, load_catalog(args[1]), workspace=args[4]
+        )
         prepare = args[3]
         if prepare is not None:
             prepare(result, load_catalog(args[1]))

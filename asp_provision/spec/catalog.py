@@ -262,6 +262,46 @@ class StepEffort(_Model):
     )
 
 
+GateName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{0,38}[a-z0-9]$")]
+
+
+class Gate(_Model):
+    """A sign-off the customer gives on one step's result before another step may run.
+
+    ``signs`` is the step whose result is signed off, ``before`` the step the gate holds
+    back. The gate applies to a spec only when its ``signs`` step runs for that spec (a
+    gate on the data conversion, for a spec that converts data), and, when ``tiers`` is
+    given, only to those tiers.
+    """
+
+    signs: str = Field(description="The step whose result the customer signs off.")
+    before: str = Field(description="The step that waits for the sign-off.")
+    tiers: list[str] | None = Field(
+        default=None, description="The tiers the gate applies to (every tier when left out)."
+    )
+    description: str = ""
+
+
+def _default_gates() -> dict[str, Gate]:
+    return {
+        "uat": Gate(signs="acceptance", before="go_live"),
+        "data-conversion": Gate(signs="data_conversion", before="go_live"),
+        "training": Gate(signs="training", before="go_live", tiers=["gold", "platinum"]),
+    }
+
+
+def _cidr(value: str) -> str:
+    import ipaddress
+
+    try:
+        return str(ipaddress.ip_network(value, strict=True))
+    except ValueError as exc:
+        raise ValueError(f"{value!r} is not a network in CIDR form ({exc})") from None
+
+
+Cidr = Annotated[str, AfterValidator(_cidr)]
+
+
 class SupportContacts(_Model):
     """How a customer reaches the ASP's support desk."""
 
@@ -350,6 +390,23 @@ class Catalog(_Model):
         description="The site's placement zones; a pool's servers are spread over the ones "
         "it names, in turn.",
     )
+    staging_networks: Annotated[list[Cidr], Field(min_length=1)] = Field(
+        default_factory=lambda: ["10.255.0.0/16"],
+        description="The ASP's own networks: the only ones the firewall admits to a "
+        "customer's service until it goes live.",
+    )
+    gates: dict[GateName, Gate] = Field(
+        default_factory=_default_gates,
+        description="Sign-offs, by name, that hold a step back until the customer gives them.",
+    )
+
+    @model_validator(mode="after")
+    def _gates_name_tiers(self) -> Catalog:
+        for name, gate in self.gates.items():
+            for tier in gate.tiers or ():
+                if tier not in self.tiers:
+                    raise ValueError(f"gates.{name}.tiers: no tier {tier!r} in the catalog")
+        return self
 
     @model_validator(mode="after")
     def _zones_cover_high_availability(self) -> Catalog:

@@ -9,6 +9,7 @@ a change of the document.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from asp_provision.spec.catalog import Catalog, Tier
@@ -34,9 +35,22 @@ def tier_document(name: str, tier: Tier) -> dict[str, Any]:
     return {"name": name, **tier.model_dump(mode="json")}
 
 
-def effective_document(sub: Subscription, catalog: Catalog) -> dict[str, Any]:
-    """The spec as JSON data, its tier's values filled in, and the tier under ``tier``."""
+def effective_document(
+    sub: Subscription, catalog: Catalog, workspace: Path | None = None
+) -> dict[str, Any]:
+    """The spec as JSON data, its tier's values filled in, and the tier under ``tier``.
+
+    ``workspace``: where a data conversion's source file is; its SHA-256 is then part of
+    the conversion's values (``sha256``), so a changed file is a change of the spec.
+    """
     doc: dict[str, Any] = sub.model_dump(mode="json", by_alias=True, exclude_none=True)
+    conversion = sub.spec.onboarding.data_conversion if sub.spec.onboarding else None
+    if workspace is not None and conversion is not None and conversion.file is not None:
+        from asp_provision.spec.onboarding import source_digest
+
+        found = source_digest(workspace, conversion)
+        if found is not None:
+            doc["spec"]["onboarding"]["data_conversion"]["sha256"] = found
     tier = catalog.tiers.get(sub.spec.tier)
     if tier is None:
         return doc

@@ -10,7 +10,7 @@ from pathlib import Path
 from asp_provision.errors import StateError
 from asp_provision.state import addresses
 
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 
 _V1 = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -191,6 +191,37 @@ INSERT INTO step_results (customer, step, run_id, result, at, message)
     SELECT customer, step, run_id, status, updated_at, message FROM steps ORDER BY updated_at;
 """
 
+
+def _signoffs(conn: sqlite3.Connection) -> None:
+    """Version 9: sign-offs of the onboarding gates, append-only.
+
+    Each signature or revocation is a row; a signature is bound to the input hash its
+    gate's step had when it was given. Triggers refuse to change or delete a row.
+    """
+    _script(
+        conn,
+        """
+        CREATE TABLE signoffs (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            customer TEXT NOT NULL,
+            gate TEXT NOT NULL,
+            action TEXT NOT NULL CHECK (action IN ('signed', 'revoked')),
+            by TEXT NOT NULL,
+            note TEXT,
+            step TEXT NOT NULL,
+            input_hash TEXT,
+            at REAL NOT NULL
+        );
+        CREATE INDEX signoffs_customer ON signoffs (customer, gate, id)
+        """,
+    )
+    for verb in ("UPDATE", "DELETE"):
+        conn.execute(
+            f"CREATE TRIGGER signoffs_no_{verb.lower()} BEFORE {verb} ON signoffs "
+            "BEGIN SELECT RAISE(ABORT, 'sign-offs are append-only'); END"
+        )
+
+
 MIGRATIONS: dict[int, Migration] = {
     1: _V1,
     2: _V2,
@@ -200,6 +231,7 @@ MIGRATIONS: dict[int, Migration] = {
     6: _v6,
     7: _BILLING,
     8: _STEP_RESULTS,
+    9: _signoffs,
 }
 """What brings a database from version N-1 to N: a SQL script, or a function run in the
 migration's transaction when SQL alone cannot say it."""

@@ -23,6 +23,7 @@ from asp_provision.state import addresses
 from asp_provision.state.addresses import Allocation
 from asp_provision.state.process import gone
 from asp_provision.state.schema import SCHEMA_VERSION, migrate
+from asp_provision.state.signoffs import SignOff, latest_signoffs
 
 T = TypeVar("T")
 
@@ -85,6 +86,8 @@ class Snapshot:
     serial: int
     customers: dict[str, CustomerState]
     addresses: dict[str, Allocation] = field(default_factory=dict)
+    # customer -> gate -> its newest signature or revocation
+    signoffs: dict[str, dict[str, SignOff]] = field(default_factory=dict)
 
 
 BUSY_TIMEOUT = 10.0
@@ -319,7 +322,7 @@ def _read_snapshot(conn: sqlite3.Connection) -> Snapshot:
         for row in conn.execute("SELECT customer, spec_json, spec_path, updated_at FROM customers")
     }
     serial = int(serial_row[0]) if serial_row else 0
-    return Snapshot(serial, customers, addresses.read_allocations(conn))
+    return Snapshot(serial, customers, addresses.read_allocations(conn), latest_signoffs(conn))
 
 
 def _journal(

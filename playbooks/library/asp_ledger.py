@@ -17,6 +17,10 @@ description:
     customer's other open accounts are closed, with C(superseded_by) in the event.
   - I(state=closed) marks the account closed and stamps C(closed_at). Accounts are
     never deleted, so the ledger keeps the customer's billing history.
+  - I(state=event) records a billing event of the account (I(event), such as
+    C(billing-started) at the go-live date) in the C(events) table. It is recorded once:
+    when the account's latest C(billing-*) event is already this one, at the same time,
+    nothing changes. The account must exist.
   - Supports check mode (reports what would change, writes nothing) and diff mode.
 version_added: "0.1.0"
 options:
@@ -25,10 +29,21 @@ options:
     type: path
     required: true
   state:
-    description: C(present) for an open, up-to-date account; C(closed) to close it.
+    description: C(present) for an open, up-to-date account; C(closed) to close it;
+      C(event) to record I(event).
     type: str
-    choices: [present, closed]
+    choices: [present, closed, event]
     default: present
+  event:
+    description:
+      - The event to record with I(state=event), lowercase words joined by C(-)
+        (C(billing-started), C(billing-stopped)).
+    type: str
+  at:
+    description:
+      - When the event takes effect (YYYY-MM-DD or ISO 8601), with I(state=event). Defaults
+        to now, in UTC.
+    type: str
   account_id:
     description:
       - Identity of the account. Required with I(state=present).
@@ -107,6 +122,14 @@ EXAMPLES = r"""
     po_number: PO-4471
     start_date: "2026-12-01"
 
+- name: Start billing at the go-live date
+  asp_ledger:
+    path: /srv/asp/site/acme-corp/billing/ledger.db
+    state: event
+    account_id: ACME-0001
+    event: billing-started
+    at: "2026-12-15"
+
 - name: Close the customer's billing accounts (offboarding)
   asp_ledger:
     path: /srv/asp/site/acme-corp/billing/ledger.db
@@ -135,6 +158,7 @@ event:
 
 import datetime
 import json
+import re
 import sqlite3
 from typing import Any, Optional
 
@@ -285,6 +309,62 @@ def write(path: str, changes: list[Change]) -> None:
         conn.close()
 
 
+EVENT_NAME = re.compile(r"[a-z]+(-[a-z]+)*\Z")
+
+
+def latest_billing_event(path: str, account_id: str) -> Optional[tuple[str, str]]:
+    """The account's latest C(billing-*) event as (event, at), without writing anything."""
+    rows = read_rows(
+        path,
+        "events",
+        "SELECT event, at FROM events WHERE account_id = ? AND event LIKE 'billing-%' "
+        "ORDER BY id DESC LIMIT 1",
+        (account_id,),
+    )
+    return (rows[0][0], rows[0][1]) if rows else None
+
+
+def record_event(module: AnsibleModule) -> None:
+    """state=event: record the event once, in check mode only say whether it would be."""
+    params = module.params
+    path, account_id, event = params["path"], params["account_id"], params["event"]
+    if not account_id or not event:
+        module.fail_json(msg="state=event needs account_id and event")
+    if not EVENT_NAME.match(event):
+        module.fail_json(msg=f"event {event!r} is not lowercase words joined by '-'")
+    at = params["at"] or now()
+    try:
+        accounts = read_accounts(path, "account_id = ?", (account_id,))
+        before = latest_billing_event(path, account_id) if accounts else None
+    except sqlite3.Error as exc:
+        module.fail_json(msg=f"cannot read the ledger {path}: {exc}")
+    if not accounts:
+        module.fail_json(
+            msg=f"no billing account {account_id} in the ledger {path}: the billing step opens it"
+        )
+    same = before is not None and before[0] == event and (params["at"] is None or before[1] == at)
+    changed = not same
+    if changed and not module.check_mode:
+        conn = connect_for_writing(path)
+        try:
+            with conn:
+                conn.execute(
+                    "INSERT INTO events (account_id, at, event, detail) VALUES (?, ?, ?, NULL)",
+                    (account_id, at, event),
+                )
+        except (OSError, sqlite3.Error) as exc:
+            module.fail_json(msg=f"cannot write the ledger {path}: {exc}")
+        finally:
+            conn.close()
+    shown = f"{before[0]} at {before[1]}\n" if before else ""
+    result: dict[str, Any] = {
+        "changed": changed,
+        "accounts": accounts,
+        "event": event if changed else None,
+    }
+    finish(module, result, path, "events", shown, f"{event} at {at}\n" if changed else shown)
+
+
 def main() -> None:
     required_present = [
         "account_id", "customer", "name", "tier", "cycle", "currency", "seats",
@@ -293,7 +373,13 @@ def main() -> None:
     module = AnsibleModule(
         argument_spec={
             "path": {"type": "path", "required": True},
-            "state": {"type": "str", "choices": ["present", "closed"], "default": "present"},
+            "state": {
+                "type": "str",
+                "choices": ["present", "closed", "event"],
+                "default": "present",
+            },
+            "event": {"type": "str"},
+            "at": {"type": "str"},
             "account_id": {"type": "str"},
             "customer": {"type": "str"},
             "name": {"type": "str"},
@@ -316,6 +402,9 @@ def main() -> None:
     )
     params = module.params
     path: str = params["path"]
+    if params["state"] == "event":
+        record_event(module)
+        return
     if params["state"] == "present":
         where, args = "account_id = ? OR customer = ?", (params["account_id"], params["customer"])
     elif params["account_id"]:

@@ -125,21 +125,14 @@ rejected:
 
 import os
 import re
-import shutil
 import sqlite3
-import tempfile
 from typing import Any
 from urllib.parse import quote
 
+from ansible.module_utils.asp_checkers import check
 from ansible.module_utils.basic import AnsibleModule
 
 Result = dict[str, Any]
-
-# Messages of a checker that could not run here, as opposed to one that rejected the file.
-NOT_JUDGED = re.compile(
-    r"Operation not permitted|Permission denied|cache initialization failed", re.IGNORECASE
-)
-
 
 def inside(site: str, relative: str) -> str:
     """The absolute path of a site file; paths leaving the site are refused."""
@@ -174,52 +167,10 @@ def read_table(path: str, table: str) -> Result:
         ).fetchone()
         if found is None:
             return {"exists": False, "rows": []}
-        rows = conn.execute(f"SELECT * FROM {table}").fetchall()  # noqa: S608 - name checked above
+        rows = conn.execute(f"SELECT * FROM {table}").fetchall()
         return {"exists": True, "rows": [dict(row) for row in rows]}
     finally:
         conn.close()
-
-
-def run_checker(module: AnsibleModule, argv: list[str], scratch: str | None = None) -> Result:
-    """Run one checker; judge by its exit code unless it could not run here.
-
-    ``scratch``: a temporary folder of the check, whose lines in the output (about a
-    file the user never sees) are left out.
-    """
-    rc, out, err = module.run_command(argv, environ_update={"LC_ALL": "C"})
-    lines = (out + err).strip().splitlines()
-    if scratch:
-        lines = [line for line in lines if scratch not in line]
-    output = "\n".join(lines).strip()
-    if rc == 0:
-        ok: bool | None = True
-    elif NOT_JUDGED.search(output):
-        ok = None
-    else:
-        ok = False
-    return {"available": True, "ok": ok, "rc": rc, "output": output, "command": argv}
-
-
-def check_nginx(module: AnsibleModule, binary: str, server_conf: str) -> Result:
-    """nginx -t on the server block, wrapped in a throw-away main configuration."""
-    with tempfile.TemporaryDirectory(prefix="asp-nginx-") as tmp:
-        main = os.path.join(tmp, "nginx.conf")
-        with open(main, "w", encoding="utf-8") as handle:
-            handle.write(
-                f"pid {tmp}/nginx.pid;\n"
-                f"error_log {tmp}/error.log;\n"
-                "events {}\n"
-                "http {\n"
-                f"    access_log off;\n"
-                f"    client_body_temp_path {tmp}/client_body;\n"
-                f"    proxy_temp_path {tmp}/proxy;\n"
-                f"    fastcgi_temp_path {tmp}/fastcgi;\n"
-                f"    uwsgi_temp_path {tmp}/uwsgi;\n"
-                f"    scgi_temp_path {tmp}/scgi;\n"
-                f'    include "{server_conf}";\n'
-                "}\n"
-            )
-        return run_checker(module, [binary, "-t", "-q", "-p", tmp + "/", "-c", main], tmp)
 
 
 def merged(params: dict[str, Any]) -> dict[str, Any]:
@@ -286,18 +237,11 @@ def main() -> None:
     except (ValueError, sqlite3.Error, OSError) as exc:
         module.fail_json(msg=f"cannot read the site {site}: {exc}", **result)
 
+    def run(argv: list[str]) -> tuple[int, str, str]:
+        return module.run_command(argv, environ_update={"LC_ALL": "C"})
+
     for name, program, target in checks:
-        binary = shutil.which(program)
-        if binary is None:
-            tool: Result = {"available": False, "ok": None, "rc": None, "output": ""}
-        elif name == "nft":
-            tool = run_checker(module, [binary, "-c", "-f", target])
-        elif name == "nginx":
-            tool = check_nginx(module, binary, target)
-        elif name == "zone":
-            tool = run_checker(module, [binary, target[0], target[1]])
-        else:
-            tool = run_checker(module, [binary, "check", "rules", target])
+        tool = check(run, name, target)
         checked = params["zone"]["path"] if name == "zone" else params[name]
         tool.update(program=program, file=checked)
         result["tools"][name] = tool

@@ -17,11 +17,19 @@ SECRET = "oidc-Secret-7f3a9c-never-shown"
 ENV = {"GLOBEX_OIDC_SECRET": SECRET}
 
 
-def make_workspace(folder: Path) -> Path:
-    """Specs, catalog and playbooks of the project in ``folder``."""
+def make_workspace(folder: Path, gates: bool = False) -> Path:
+    """Specs, catalog and playbooks of the project in ``folder``.
+
+    Unless ``gates``, the catalog holds no gates, so that apply takes each customer all
+    the way to live: these tests are about provisioning and runs (test_onboarding.py is
+    about the gates).
+    """
     folder.mkdir(parents=True, exist_ok=True)
     shutil.copytree(ROOT / "specs", folder / "specs")
-    shutil.copy(ROOT / "catalog.yaml", folder / "catalog.yaml")
+    text = (ROOT / "catalog.yaml").read_text(encoding="utf-8")
+    if not gates:
+        text = text[: text.index("\ngates:\n")] + "\ngates: {}\n"
+    (folder / "catalog.yaml").write_text(text, encoding="utf-8")
     (folder / "playbooks").symlink_to(ROOT / "playbooks")
     return folder
 

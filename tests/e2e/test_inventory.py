@@ -111,7 +111,10 @@ def test_a_customer_moved_to_another_host_is_planned_again_with_refresh(tmp_path
     assert result.returncode == 0, result.stderr
     (acme,) = json.loads(result.stdout)["customers"]
     reasons = {s["step"]: s["reason"] for s in acme["steps"]}
-    assert all(r.startswith("drifted") for step, r in reasons.items() if step != "verify"), reasons
+    # but the steps that follow changes, and those with nothing to write for this spec
+    # (its data conversion and training are the estimate's figures)
+    quiet = {"verify", "acceptance", "data_conversion", "training"}
+    assert all(r.startswith("drifted") for step, r in reasons.items() if step not in quiet), reasons
     assert not (tmp_path / "dc2").exists()  # the refresh only looked
 
     moved = cli(ws, "apply", "--yes", "--refresh", "specs/acme-corp.yaml")

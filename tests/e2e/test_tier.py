@@ -43,7 +43,10 @@ def test_a_rename_and_a_tier_change_update_the_site(tmp_path: Path) -> None:
 
     # a new display name: the application step and the ledger follow it
     _edit(spec, lambda d: d["metadata"].update(name="Northwind Trading AB"))
-    assert running_steps(plan_json(ws)) == {CUSTOMER: ["application", "billing", "verify"]}
+    # the training invitations name the customer too
+    assert running_steps(plan_json(ws)) == {
+        CUSTOMER: ["application", "billing", "verify", "acceptance", "training"]
+    }
     _apply(ws)
     app = json.loads((site / "application/app.json").read_text())
     assert app["customer_name"] == "Northwind Trading AB"

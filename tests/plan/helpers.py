@@ -10,9 +10,12 @@ A state description (``state.yaml`` in a golden case) looks like this::
         steps: {network: applied, users: failed, billing: [applied, failed]}
 
 ``steps`` maps a step to its outcome, or to a list of outcomes recorded in that order;
-outcome N of a step is recorded by run ``rN``. ``steps: all`` means every step applied.
-Steps not listed were never applied. The inputs recorded for an applied step are those
-the planner itself computes from the applied spec, so an unchanged spec plans as no-op.
+outcome N of a step is recorded by run ``rN``. ``steps: all`` means every step applied,
+``steps: all but go_live`` every step but that one. Steps not listed were never applied.
+``signoffs: {GATE: NAME}`` records NAME's sign-off of each gate, bound to its step as
+recorded (``applied`` may then name a spec that changed since). The inputs recorded for
+an applied step are those the planner itself computes from the applied spec, so an
+unchanged spec plans as no-op.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from asp_provision.spec.check import check_file
 from asp_provision.spec.effective import effective_document
 from asp_provision.spec.models import Subscription
 from asp_provision.state.addresses import legacy_allocation, record_allocations
+from asp_provision.state.signoffs import SignOff, record
 from asp_provision.state.store import StateStore
 
 OUTCOMES = ("applied", "failed")
@@ -62,8 +66,9 @@ def record_applied(
         # as the migration records it for a customer applied before allocations (the
         # serial is left alone, as by a migration)
         record_allocations(store.connection, [legacy_allocation(customer)])
-    if steps == "all":
-        steps = dict.fromkeys(STEPS, "applied")
+    if isinstance(steps, str) and steps.startswith("all"):
+        left_out = steps.removeprefix("all").removeprefix(" but ").split()
+        steps = {name: "applied" for name in STEPS if name not in left_out}
     assert isinstance(steps, Mapping), f"steps of {customer}: 'all' or a mapping"
     for name, outcomes in steps.items():
         assert name in STEPS, f"{customer}: unknown step {name!r}"
@@ -89,11 +94,21 @@ def build_state(description: Mapping[str, Any], base: Path, state_path: Path) ->
             with store.transaction():
                 pass
         for customer, entry in (description.get("customers") or {}).items():
-            unknown = set(entry) - {"applied", "spec_path", "steps"}
+            unknown = set(entry) - {"applied", "spec_path", "steps", "signoffs"}
             assert not unknown, f"{customer}: unknown keys {sorted(unknown)}"
             sub = load_spec(base / entry["applied"])
             assert sub.customer == customer, f"{entry['applied']} is not {customer}"
             record_applied(store, sub, entry.get("steps", {}), spec_path=entry.get("spec_path"))
+            for gate, by in (entry.get("signoffs") or {}).items():
+                sign(store, customer, gate, by)
+
+
+def sign(store: StateStore, customer: str, gate: str, by: str) -> None:
+    """Record ``by``'s sign-off of ``gate``, bound to its step as the state holds it."""
+    step = load_catalog().gates[gate].signs
+    recorded = store.snapshot().customers[customer].steps[step]
+    with store.transaction() as conn:
+        record(conn, SignOff(customer, gate, "signed", by, None, step, recorded.input_hash, 1.0))
 
 
 def read_state_file(path: Path) -> dict[str, Any]:

@@ -327,6 +327,10 @@ def _scan_task(task: dict[str, Any], path: Path, scan: Scan, templates: Path | N
         if not isinstance(src, str) or "{{" in src:
             raise Unfollowed(f"{where}: a template source the scan cannot name")
         source = (templates or path.parent) / src
+        if templates is not None and not source.is_file():
+            # as Ansible does, a role's template is looked for in the role's own folder too
+            # (a source such as ../network/templates/x.j2 names another role's)
+            source = templates.parent / src
         scan.uses |= _template_uses(source.read_text(encoding="utf-8"), False, str(source), scan)
 
 

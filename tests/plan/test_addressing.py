@@ -128,6 +128,9 @@ def test_a_customer_that_shared_a_subnet_moves_and_says_why(tmp_path: Path) -> N
         "application": "subnet moves: 10.39.198.0/24 is also globex-old's, which keeps it",
         "reporting": "subnet moves: 10.39.198.0/24 is also globex-old's, which keeps it",
         "verify": "runs after every change",
+        "acceptance": "runs after every change",
+        # live already: the public record and the firewall move with the address
+        "go_live": "subnet moves: 10.39.198.0/24 is also globex-old's, which keeps it",
     }
     out = io.StringIO()
     plan_text(plan, out)

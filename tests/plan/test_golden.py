@@ -32,7 +32,7 @@ import pytest
 
 from asp_provision.config import Settings, Workspace
 from asp_provision.plan.model import Plan
-from asp_provision.plan.steps import PHASES, STEPS
+from asp_provision.plan.steps import PHASES, STEPS, follows
 from asp_provision.render.plan import plan_text
 from asp_provision.service import Service
 from asp_provision.spec.catalog import load_catalog
@@ -97,6 +97,9 @@ def test_cases_exist() -> None:
         "customer-orphaned",
         "step-failed-last-time",
         "secret-reference-changed",
+        "waiting-for-sign-off",
+        "signed-off",
+        "sign-off-lapsed",
     } <= set(CASES)
 
 
@@ -117,14 +120,29 @@ def test_hours_only_on_steps_that_run(case: str, planned: Callable[[str], Plan])
     plan = planned(case)
     for customer in plan.customers:
         for step in customer.steps:
-            assert (step.hours > 0) == step.runs, (customer.customer, step)
+            # a step waiting for a sign-off is work ahead: its hours count
+            if not (step.runs or step.waiting):
+                assert step.hours == 0, (customer.customer, step)
+            if step.hours:
+                assert step.runs or step.waiting, (customer.customer, step)
             if step.action == "no-op":
                 assert step.changes == []
         assert customer.estimate_hours == pytest.approx(sum(s.hours for s in customer.steps))
-        verify = customer.steps[-1]
-        assert verify.step == "verify"
-        if any(s.runs for s in customer.steps[:-1]):
-            assert verify.runs, "verify runs whenever any other step runs"
+        steps = {s.step: s for s in customer.steps}
+        assert list(steps) == list(STEPS)
+        for name in STEPS:
+            if any(steps[s].runs for s in follows(name)) and steps[name].input_hash:
+                assert steps[name].runs, f"{name} runs whenever a step it follows runs"
+
+
+def test_gated_steps_wait_unless_signed(case: str, planned: Callable[[str], Plan]) -> None:
+    plan = planned(case)
+    for customer in plan.customers:
+        for step in customer.steps:
+            if step.gate is not None:
+                assert step.action != "no-op"
+                assert step.waiting == (not step.gate.signed)
+            assert not (step.waiting and step.runs)
 
 
 def test_phases_add_up_to_the_estimate(case: str, planned: Callable[[str], Plan]) -> None:
@@ -185,12 +203,13 @@ def test_charges_follow_the_catalog(case: str, planned: Callable[[str], Plan]) -
 def test_summary_totals_the_customers(case: str, planned: Callable[[str], Plan]) -> None:
     plan = planned(case)
     summary = plan.model_dump(mode="json")["summary"]
-    steps = [s.action for c in plan.customers for s in c.steps]
+    steps = [s.action for c in plan.customers for s in c.steps if not s.waiting]
     assert summary["customers"] == len(plan.customers)
-    assert (summary["create"], summary["update"], summary["no-op"]) == (
+    assert (summary["create"], summary["update"], summary["no-op"], summary["waiting"]) == (
         steps.count("create"),
         steps.count("update"),
         steps.count("no-op"),
+        sum(1 for c in plan.customers for s in c.steps if s.waiting),
     )
     assert summary["estimate_hours"] == pytest.approx(sum(c.estimate_hours for c in plan.customers))
     currencies = {c.charges.currency for c in plan.customers}
@@ -225,10 +244,20 @@ def _actions(plan: Plan, customer: str) -> dict[str, str]:
 def test_first_plan_creates_everything(planned: Callable[[str], Plan]) -> None:
     plan = planned("first-plan")
     assert plan.state_serial == 0
-    assert plan.count("create") == 3 * len(STEPS)
-    assert {s.reason for c in plan.customers for s in c.steps[:-1]} == {"never applied"}
-    created = f"Plan: {3 * len(STEPS)} to create, 0 to update, 0 unchanged across 3 customers."
+    # but northwind-traders' data conversion (it has none) and three go-lives, which wait
+    # for their sign-offs
+    assert plan.count("create") == 3 * len(STEPS) - 1 - 3
+    assert plan.waiting == 3
+    reasons = {
+        s.reason for c in plan.customers for s in c.steps if not STEPS[s.step].follows_changes
+    }
+    assert reasons == {"never applied", "no data conversion in the spec"}
+    created = (
+        f"Plan: {3 * len(STEPS) - 4} to create, 0 to update, 1 unchanged, 3 waiting for "
+        "sign-off across 3 customers."
+    )
     assert created in _text(plan)
+    assert "|| go_live         waiting for sign-off: uat, data-conversion, training" in _text(plan)
 
 
 def test_no_change(planned: Callable[[str], Plan]) -> None:
@@ -245,7 +274,13 @@ def test_one_field_changed(planned: Callable[[str], Plan]) -> None:
     plan = planned("one-field-changed")
     actions = _actions(plan, "acme-corp")
     # the charge follows the bandwidth, so the billing ledger is updated too
-    assert {s for s, a in actions.items() if a != "no-op"} == {"network", "billing", "verify"}
+    # acceptance checks the service after every change
+    assert {s for s, a in actions.items() if a != "no-op"} == {
+        "network",
+        "billing",
+        "verify",
+        "acceptance",
+    }
     assert actions["network"] == actions["billing"] == actions["verify"] == "update"
     assert "~ network.bandwidth_mbps: 100 -> 200" in _text(plan)
     assert plan.customers[0].charges.bandwidth == 600  # 200 Mbps x 3 (gold)
@@ -271,7 +306,16 @@ def test_tier_upgrade(planned: Callable[[str], Plan]) -> None:
     actions = _actions(plan, "acme-corp")
     running = {s for s, a in actions.items() if a != "no-op"}
     # every step that reads a value of the tier
-    assert running == {"platform", "security", "application", "billing", "reporting", "verify"}
+    assert running == {
+        "platform",
+        "security",
+        "application",
+        "billing",
+        "reporting",
+        "verify",
+        "acceptance",
+        "training",  # the invitations come from the tier's service manager, who changed
+    }
     text = _text(plan)
     assert '~ tier.name: "gold" -> "platinum"' in text
     # no sla or policy in the spec: they follow the tier's promise
@@ -310,6 +354,7 @@ def test_step_failed_last_time(planned: Callable[[str], Plan]) -> None:
         "platform",
         "security",
         "application",
+        "go_live",  # never applied: it waits for its sign-offs
     }
 
 
@@ -339,9 +384,50 @@ def test_sso_added_hides_the_secret_reference(planned: Callable[[str], Plan]) ->
 
 def test_verify_updates_when_only_what_it_reads_changed(planned: Callable[[str], Plan]) -> None:
     plan = planned("onboarding-changed")
-    verify = plan.customers[0].steps[-1]
+    verify = next(s for s in plan.customers[0].steps if s.step == "verify")
     assert verify.action == "update"
     assert [(c.op, c.path, c.before, c.after) for c in verify.changes] == [
         ("~", "onboarding.go_live", "2027-01-15", "2027-02-01")
     ]
     assert plan.changed
+
+
+def test_go_live_waits_for_the_gates_that_apply(planned: Callable[[str], Plan]) -> None:
+    plan = planned("waiting-for-sign-off")
+    by = {c.customer: {s.step: s for s in c.steps} for c in plan.customers}
+    # gold, converting data and training its users: three gates, none signed
+    acme = by["acme-corp"]["go_live"]
+    assert acme.waiting and acme.gate is not None
+    assert acme.gate.missing == ["uat", "data-conversion", "training"]
+    # silver without a data conversion: only user acceptance, signed off
+    northwind = by["northwind-traders"]["go_live"]
+    assert northwind.runs and northwind.gate is not None and northwind.gate.signed
+    data = plan.model_dump(mode="json")
+    go_live = next(s for s in data["customers"][0]["steps"] if s["step"] == "go_live")
+    assert go_live["gate"] == {
+        "name": "uat",
+        "signed": False,
+        "also": ["data-conversion", "training"],
+    }
+    assert data["summary"]["waiting"] == 1
+    text = _text(plan)
+    assert "acme-corp  ACME Corporation" in text and "1 waiting for sign-off" in text
+    assert "|| go_live         waiting for sign-off: uat, data-conversion, training" in text
+    assert "+ go_live         create   never applied (signed off: uat)" in text
+
+
+def test_go_live_runs_once_every_gate_is_signed(planned: Callable[[str], Plan]) -> None:
+    plan = planned("signed-off")
+    go_live = plan.customers[0].steps[-1]
+    assert (go_live.step, go_live.action, go_live.runs) == ("go_live", "create", True)
+    assert go_live.gate is not None and go_live.gate.signed
+    assert plan.waiting == 0
+
+
+def test_a_sign_off_lapses_when_its_step_changes(planned: Callable[[str], Plan]) -> None:
+    plan = planned("sign-off-lapsed")
+    steps = {s.step: s for s in plan.customers[0].steps}
+    assert steps["users"].runs and steps["acceptance"].runs
+    # acceptance checks the users: it was signed off with other inputs
+    assert steps["go_live"].waiting and steps["go_live"].gate is not None
+    assert steps["go_live"].gate.missing == ["uat"]

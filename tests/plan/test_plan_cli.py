@@ -17,7 +17,11 @@ from tests.cli.helpers import ROOT, run_cli
 from tests.plan.helpers import load_spec, record_applied
 
 CUSTOMERS = ["acme-corp", "globex-bank", "northwind-traders"]
-FIRST_PLAN = "Plan: 27 to create, 0 to update, 0 unchanged across 3 customers."
+# every step of three customers but northwind-traders' data conversion (it has none) and
+# the three go-lives, which wait for their sign-offs
+FIRST_PLAN = (
+    "Plan: 35 to create, 0 to update, 1 unchanged, 3 waiting for sign-off across 3 customers."
+)
 
 
 @pytest.fixture
@@ -49,7 +53,7 @@ def test_first_plan_on_a_missing_state(workspace: Path) -> None:
     result = plan(workspace)
     assert result.returncode == 0, result.stderr
     assert FIRST_PLAN in result.stdout
-    assert "+ network      create   never applied  6.5 h" in result.stdout
+    assert "+ network         create   never applied  6.5 h" in result.stdout
     assert "charges: USD 2,800.00/month" in result.stdout
     # platinum, 250 seats: 10 % volume discount on the seats (691.25)
     assert "charges: GBP 10,961.25/month, billed annually GBP 109,612.50/year" in result.stdout
@@ -68,7 +72,7 @@ def test_json_format(workspace: Path) -> None:
     assert data["orphaned"] == []
     acme = data["customers"][0]
     assert acme["path"] == "specs/acme-corp.yaml"
-    assert acme["estimate_hours"] == 49.65
+    assert acme["estimate_hours"] == 52.65  # go_live waits, but its hour is ahead
     assert acme["charges"]["monthly"] == 2800.0
     assert acme["sizing"]["seats"] == 50
 
@@ -104,9 +108,8 @@ def test_detailed_exitcode(workspace: Path) -> None:
     apply_all(workspace)
     result = plan(workspace, "--detailed-exitcode")
     assert result.returncode == 0, result.stderr
-    assert "Plan: 0 to create, 0 to update, 27 unchanged across 3 customers. No changes." in (
-        result.stdout
-    )
+    unchanged = f"Plan: 0 to create, 0 to update, {3 * len(STEPS)} unchanged across 3 customers."
+    assert unchanged + " No changes." in result.stdout
 
 
 def test_invalid_spec_exits_1_with_location(workspace: Path) -> None:

@@ -68,10 +68,12 @@ def test_a_saved_plan_takes_no_step_options(workspace: Path) -> None:
 def test_a_saved_plans_summary_is_recomputed_not_trusted(workspace: Path) -> None:
     saved = workspace / "saved.json"
     plan = json.loads(saved.read_text())
-    assert plan["summary"]["create"] == 3 * len(STEPS)  # three customers, all new
+    # three customers, all new (but one has no data conversion, and go-lives wait)
+    created = 3 * len(STEPS) - 1 - 3
+    assert plan["summary"]["create"] == created
     plan["summary"] = {"create": 0, "estimate_hours": -1}
     saved.write_text(json.dumps(plan))
-    assert Plan.model_validate_json(saved.read_bytes()).summary["create"] == 3 * len(STEPS)
+    assert Plan.model_validate_json(saved.read_bytes()).summary["create"] == created
 
 
 def _edit(ws: Path, change: Callable[[dict[str, Any]], None]) -> str:

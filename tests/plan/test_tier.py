@@ -26,7 +26,18 @@ NEGOTIATED_ONLY = (
     ("security", "session_timeout_minutes"),
     ("platform", "storage", "backups", "retention_days"),
 )
-TIER_READERS = {"platform", "security", "application", "billing", "reporting", "verify"}
+# acceptance checks the service after every change; the training invitations come from
+# the service manager the gold tier names
+TIER_READERS = {
+    "platform",
+    "security",
+    "application",
+    "billing",
+    "reporting",
+    "verify",
+    "acceptance",
+    "training",
+}
 
 
 def negotiated_only(data: dict[str, Any]) -> dict[str, Any]:
@@ -153,7 +164,7 @@ def test_a_catalog_change_of_the_tiers_promise_plans_what_reads_it(workspace: Pa
     catalog.write_text(text.replace(old, "        - Chat support\n"))
     steps = steps_of(plan(workspace)[0])
     running = {name for name, s in steps.items() if s["action"] != "no-op"}
-    assert running == {"application", "verify"}
+    assert running == {"application", "verify", "acceptance"}
     before, after = changes(steps["application"])["tier.support.excluded"]
     assert "Telephone and chat support" in before
     assert "Chat support" in after
