@@ -73,10 +73,13 @@ class StepPlan(_Frozen):
 
 
 def by_phase(steps: list[StepPlan]) -> dict[str, float]:
-    """The hours of the steps that run, by onboarding phase, every phase in order."""
+    """The hours of the work ahead, by onboarding phase, every phase in order.
+
+    The work ahead: the steps that run and those that wait for a sign-off.
+    """
     totals = dict.fromkeys(PHASES, 0.0)
     for step in steps:
-        if not step.runs:
+        if not (step.runs or step.waiting):
             continue
         # a plan saved before steps carried phases counts a step in the registry's phase
         parts = step.phases or {_phase_of(step.step): step.hours}
