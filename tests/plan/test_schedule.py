@@ -80,14 +80,14 @@ def test_converted_records_and_training_count_towards_their_phases(tmp_path: Pat
     )
     catalog = load_catalog()
     counts = effort.units(sub)
-    # application: base 6 + 0.1 per 10,000 records; users: base 1 + 0.1 a user + 3 a session
-    assert effort.phase_hours(sub, catalog, "application", counts) == {
-        "provisioning": 6.0,
-        "data conversion": 1.2,
-    }
+    # the onboarding steps carry these terms: data_conversion 0.1 per 10,000 records,
+    # training 3 a session; provisioning steps keep only their own hours
+    assert effort.phase_hours(sub, catalog, "data_conversion", counts) == {"data conversion": 1.2}
+    assert effort.phase_hours(sub, catalog, "training", counts) == {"training": 6.0}
+    assert effort.phase_hours(sub, catalog, "application", counts) == {"provisioning": 6.0}
     users = effort.phase_hours(sub, catalog, "users", counts)
-    assert users == {"provisioning": pytest.approx(1 + 0.1 * len(sub.spec.users)), "training": 6.0}
-    for step in ("network", "application", "users", "verify"):
+    assert users == {"provisioning": pytest.approx(1 + 0.1 * len(sub.spec.users))}
+    for step in ("network", "application", "users", "verify", "data_conversion", "training"):
         assert sum(effort.phase_hours(sub, catalog, step, counts).values()) == pytest.approx(
             effort.step_hours(sub, catalog, step, counts)
         )
