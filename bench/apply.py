@@ -36,9 +36,22 @@ from bench.common import CLI, ROOT, wall, write_specs
 
 def workspace(folder: Path, n: int) -> None:
     """A workspace with N generated customers and the project's playbooks."""
-    shutil.copy(ROOT / "catalog.yaml", folder / "catalog.yaml")
+    # without gates, apply takes every customer live, as the plain runs of every role do
+    text = (ROOT / "catalog.yaml").read_text(encoding="utf-8")
+    text = text[: text.index("\ngates:\n")] + "\ngates: {}\n" + _after_gates(text)
+    (folder / "catalog.yaml").write_text(text, encoding="utf-8")
     shutil.copytree(ROOT / "playbooks", folder / "playbooks")
     write_specs(folder / "specs", n)
+
+
+def _after_gates(text: str) -> str:
+    """The catalog after its ``gates:`` mapping (the next top-level key on)."""
+    rest = text[text.index("\ngates:\n") + len("\ngates:\n") :]
+    lines = rest.splitlines(keepends=True)
+    for i, line in enumerate(lines):
+        if line.strip() and not line.startswith(" "):
+            return "".join(lines[i:])
+    return ""
 
 
 def ansible_inputs(folder: Path) -> tuple[Path, Path, dict[str, str], dict[str, str]]:

@@ -213,6 +213,23 @@ def steps(records: Records) -> Iterator[Event]:
         yield Event(_instant(at), "steps", _RESULT[result], summary, run_id, step, details)
 
 
+@source("signoffs")
+def signoffs(records: Records) -> Iterator[Event]:
+    """Each sign-off of a gate, and each revocation, as recorded."""
+    if records.state is None:
+        return
+    from asp_provision.state.signoffs import history as signoff_history
+
+    for entry in signoff_history(records.state, records.customer):
+        verb = "signed off" if entry.action == "signed" else "revoked"
+        summary = f"{entry.gate} {verb} by {entry.by}" + (f": {entry.note}" if entry.note else "")
+        details: dict[str, Any] = {"gate": entry.gate, "by": entry.by, "step": entry.step}
+        if entry.note:
+            details["note"] = entry.note
+        kind = "signoff" if entry.action == "signed" else "signoff-revoked"
+        yield Event(_instant(entry.at), "signoffs", kind, summary, step=entry.step, details=details)
+
+
 @source("ledger")
 def ledger(records: Records) -> Iterator[Event]:
     """The billing ledger in the state: terms, invoices, credit notes, commitments, credits."""

@@ -202,6 +202,12 @@ def test_sign_off_then_go_live_opens_the_service(tmp_path: Path) -> None:
     assert re.search(r"(?m)^@\s+IN\s+A\s+\S+$", zone)
     events = query(site / "billing" / "ledger.db", "SELECT event, at FROM events ORDER BY id")
     assert events[-1] == ("billing-started", "2026-12-15")
+    # the customer's timeline holds the sign-off, between the run that waited and go-live
+    timeline = json.loads(cli(ws, "history", "acme-corp", "--format", "json").stdout)["events"]
+    kinds = [(e["event"], e["step"]) for e in timeline]
+    signoff = kinds.index(("signoff", "acceptance"))
+    assert signoff < kinds.index(("step-applied", "go_live"))
+    assert timeline[signoff]["summary"] == "uat signed off by Jane Doe: UAT passed"
 
     again = cli(ws, "apply", "--yes")
     assert again.returncode == 0 and "No changes." in again.stderr
