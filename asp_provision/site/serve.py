@@ -30,6 +30,7 @@ from asp_provision.errors import UserError
 from asp_provision.site.ca import CertificateError, check_domain
 from asp_provision.site.tls import NOT_IN_PATH
 from asp_provision.site.vhost import VhostError, served_vhost
+from asp_provision.state.process import alive
 
 FOLDER = "_nginx"
 """The served site's folder under the site: customers' slugs never start with '_'."""
@@ -220,7 +221,7 @@ class LocalSite:
         with suppress(ProcessLookupError):
             os.kill(served.pid, signal.SIGTERM)  # fast shutdown: workers end with it
         deadline = time.monotonic() + _STOP_SECONDS
-        while _alive(served.pid):
+        while alive(served.pid):
             if time.monotonic() > deadline:
                 with suppress(ProcessLookupError):
                     os.kill(served.pid, signal.SIGKILL)
@@ -343,23 +344,9 @@ def _read_pid(path: Path) -> int | None:
         return None
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:  # a zombie has exited
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (OSError, IndexError):
-        return True
-    return state != "Z"
-
-
 def _is_nginx(pid: int) -> bool:
     """Whether ``pid`` is an nginx process (a stale pid file may name another by now)."""
-    if not _alive(pid):
+    if not alive(pid):
         return False
     try:
         return b"nginx" in Path(f"/proc/{pid}/cmdline").read_bytes()
@@ -371,7 +358,7 @@ def _wait_for_pid(path: Path, timeout: float) -> int:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         pid = _read_pid(path)
-        if pid is not None and _alive(pid):
+        if pid is not None and alive(pid):
             return pid
         time.sleep(0.05)
     raise SiteError(f"nginx started but wrote no pid file {path} within {timeout:.0f} s")
