@@ -72,6 +72,13 @@ class StepPlan(_Frozen):
         )
 
 
+def _without(data: Any, key: str) -> Any:
+    """A saved plan's ``data`` without ``key``, a value derived on loading, never trusted."""
+    if isinstance(data, dict) and key in data:
+        return {k: v for k, v in data.items() if k != key}
+    return data
+
+
 def by_phase(steps: list[StepPlan]) -> dict[str, float]:
     """The hours of the work ahead, by onboarding phase, every phase in order.
 
@@ -179,9 +186,7 @@ class CustomerPlan(_Frozen):
     @classmethod
     def _derived(cls, data: Any) -> Any:
         """A saved plan's phase totals are recomputed from its steps, never trusted."""
-        if isinstance(data, dict) and "estimate_phases" in data:
-            data = {k: v for k, v in data.items() if k != "estimate_phases"}
-        return data
+        return _without(data, "estimate_phases")
 
     def count(self, action: Action) -> int:
         """How many steps have ``action`` (a step waiting for a sign-off aside)."""
@@ -296,6 +301,4 @@ class Plan(_Frozen):
     @classmethod
     def _derived(cls, data: Any) -> Any:
         """A saved plan's summary is recomputed from its customers, never trusted."""
-        if isinstance(data, dict) and "summary" in data:
-            data = {k: v for k, v in data.items() if k != "summary"}
-        return data
+        return _without(data, "summary")
