@@ -181,13 +181,17 @@ def status(
     ),
 ) -> None:
     """Customers: tier, application, steps applied / pending / failed, last run, go-live."""
-    from asp_provision.render.status import status_json, status_text
+    from asp_provision.render.status import site_text, status_json, status_text
 
-    found = _service().status(customer)
+    service = _service()
+    found = service.status(customer)
+    # whether the local site is served (customers on an inventory's hosts are not)
+    site = service.local_site().summary() if service.workspace.inventory_path is None else None
     if output is PlanFormat.json:
-        status_json(found, sys.stdout)
+        status_json(found, sys.stdout, site)
     else:
         status_text(found, sys.stdout, one=customer is not None)
+        site_text(site, sys.stdout, customer)
 
 
 @app.command()

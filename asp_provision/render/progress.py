@@ -144,3 +144,5 @@ def results(result: RunResult, stream: TextIO) -> None:
         f"{printable(str(result.log_dir / 'ansible.log'))}",
         markup=False,
     )
+    if result.site_note:
+        out.print(printable(result.site_note), markup=False)

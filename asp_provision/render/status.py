@@ -19,10 +19,35 @@ def _short(when: str | None) -> str:
     return when[:16].replace("T", " ") if when else ""
 
 
-def status_json(customers: list[CustomerStatus], out: TextIO) -> None:
-    """``{"format_version": 1, "customers": [...]}``."""
-    json.dump({"format_version": 1, "customers": [c.as_dict() for c in customers]}, out, indent=2)
+def status_json(
+    customers: list[CustomerStatus], out: TextIO, site: dict[str, Any] | None = None
+) -> None:
+    """``{"format_version": 1, "customers": [...], "site": {...}}``.
+
+    ``site``: whether the local site is served (absent where customers run on real hosts).
+    """
+    found: dict[str, Any] = {"format_version": 1, "customers": [c.as_dict() for c in customers]}
+    if site is not None:
+        found["site"] = site
+    json.dump(found, out, indent=2)
     out.write("\n")
+
+
+def site_text(site: dict[str, Any] | None, out: TextIO, customer: str | None = None) -> None:
+    """One line: whether the local site is served (and serves ``customer``)."""
+    if site is None:
+        return
+    if not site["served"]:
+        out.write("site: not served (`asp-provision site serve` starts it)\n")
+    elif customer is None:
+        out.write(f"site: served at {site['url']} for {len(site['customers'])} customer(s)\n")
+    elif customer in site["customers"]:
+        out.write(f"site: serves {customer} at {site['url']}\n")
+    else:
+        out.write(
+            f"site: served at {site['url']}, without {customer} (its application is not on the "
+            "site yet, or the site was served before it: `asp-provision apply` brings it in)\n"
+        )
 
 
 def _usage(usage: dict[str, Any], out: TextIO) -> None:

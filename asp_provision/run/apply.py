@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets as random
+import sys
 import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager, suppress
@@ -100,6 +101,7 @@ class RunResult:
     seconds: float = 0.0
     check: bool = False
     state_problem: str | None = None  # why the state could not record the run
+    site_note: str | None = None  # what became of the served local site after the run
 
     @property
     def exit_code(self) -> int:
@@ -232,6 +234,9 @@ class Runner:
             self.host(desired[c], steps, with_secrets=True, live=c in live)
             for c, steps in todo.items()
         ]
+        served = None if check else self.served_site()
+        for host in hosts:
+            host.served = served
         order = [s for s in STEPS if any(s in steps for steps in todo.values())]
         # the variables that held secrets: ansible-playbook does not inherit them
         hidden = secrets.env_names(
@@ -279,7 +284,7 @@ class Runner:
                 )
 
             result = self._execute(request, run_id, results, record, recording)
-        return recording.conclude(result)
+        return self.refresh_site(recording.conclude(result))
 
     def destroy(
         self, customer: str, recorded: Desired, applied: list[str], forks: int
@@ -307,7 +312,43 @@ class Runner:
                 with suppress(StopRun):
                     recording.write(lambda: store.forget_customer(customer))
                 tls.forget(self.workspace.asp_dir, customer)
-        return recording.conclude(result)
+        return self.refresh_site(recording.conclude(result))
+
+    def served_site(self) -> dict[str, Any] | None:
+        """The served local site, as the acceptance step asks it for a customer's page.
+
+        None when the customers run on the inventory's hosts or the site is not served.
+        ``refresh`` is the command (argv, never a shell line) that brings it up to date.
+        """
+        if self.inventory is not None:
+            return None
+        from asp_provision.site.serve import LocalSite
+
+        served = LocalSite(self.site).running()
+        if served is None or not served.port:
+            return None
+        return {
+            "port": served.port,
+            "trust": str(tls.trust_root(self.workspace.asp_dir)),
+            "refresh": [sys.executable, "-m", "asp_provision.site.refresh", str(self.site)],
+        }
+
+    def refresh_site(self, result: RunResult) -> RunResult:
+        """Bring the served local site up to date after a run that changed the site."""
+        if result.check or self.inventory is not None or result.outcome == "nothing-to-do":
+            return result
+        from asp_provision.site.serve import LocalSite, SiteError
+
+        try:
+            served = LocalSite(self.site).refresh()
+        except SiteError as exc:
+            result.site_note = f"The served site was not brought up to date: {exc}"
+            return result
+        if served is not None:
+            result.site_note = (
+                f"The served site now serves {len(served.customers)} customer(s) at {served.url}"
+            )
+        return result
 
     def place(self, hosts: list[Host], allocations: dict[str, Allocation]) -> None:
         """Give each host its subnet, service and server addresses."""

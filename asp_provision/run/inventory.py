@@ -74,6 +74,7 @@ class Host:
     live: bool = False  # its go_live step was applied: the firewall admits its allowlist
     staging: tuple[str, ...] = ()  # the catalog's staging networks
     workspace: Path | None = None  # where its data conversion's source file is
+    served: dict[str, Any] | None = None  # the served local site: port, trust, refresh argv
 
     def variables(self, local: bool = True) -> dict[str, Any]:
         """The host's variables, as the playbooks expect them.
@@ -110,6 +111,8 @@ class Host:
             out["asp_derived"] = unsafe(derived)
         if self.tls is not None:
             out["asp_tls"] = unsafe(self.tls.variables())
+        if self.served is not None:
+            out["asp_served"] = unsafe(self.served)
         if self.secrets:
             out["asp_secrets"] = unsafe(self.secrets)
             out["asp_secret_fingerprints"] = unsafe(self.fingerprints)

@@ -11,6 +11,7 @@ user, with its pid file, logs and temporary files in that folder.
 
 from __future__ import annotations
 
+import fcntl
 import grp
 import html
 import json
@@ -22,9 +23,11 @@ import signal
 import socket
 import subprocess
 import time
-from contextlib import suppress
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 from asp_provision.errors import UserError
 from asp_provision.site.ca import CertificateError, check_domain
@@ -114,10 +117,11 @@ def _read_application(folder: Path) -> Application:
 class LocalSite:
     """The local site at ``site``, served (or not) by nginx.
 
-    ``trust``: the certificate of the authority that signed the customers' certificates.
+    ``trust``: the certificate of the authority that signed the customers' certificates
+    (None where only the site's folder is known).
     """
 
-    def __init__(self, site: Path, trust: Path) -> None:
+    def __init__(self, site: Path, trust: Path | None = None) -> None:
         self.site = site
         self.folder = site / FOLDER
         self.trust = trust
@@ -159,6 +163,19 @@ class LocalSite:
         except (OSError, ValueError, KeyError, TypeError):
             return Served(pid, 0, 0, ())
 
+    def summary(self) -> dict[str, Any]:
+        """Whether the site is served, where, and for which customers (``status``)."""
+        served = self.running()
+        if served is None:
+            return {"served": False}
+        return {
+            "served": True,
+            "url": served.url,
+            "http_port": served.http_port,
+            "pid": served.pid,
+            "customers": list(served.customers),
+        }
+
     def serve(
         self, port: int = DEFAULT_PORT, http_port: int = DEFAULT_HTTP_PORT, timeout: float = 15.0
     ) -> Served:
@@ -186,15 +203,7 @@ class LocalSite:
         for which, number in (("--port", port), ("--http-port", http_port)):
             _free(number, which)
         backend = _free_port()
-        vhosts: dict[str, str] = {}
-        for app in apps:
-            source = self.site / app.customer / "application" / "nginx.conf"
-            try:
-                text = source.read_text(encoding="utf-8")
-                vhosts[app.customer] = served_vhost(text, port, http_port, f"{HOST}:{backend}")
-            except (OSError, UnicodeDecodeError, VhostError) as exc:
-                raise SiteError(f"cannot serve {app.customer}: {source}: {exc}") from None
-        self._write(apps, vhosts, backend)
+        self._write(apps, self._vhosts(apps, port, http_port, backend), backend)
         argv = [nginx, "-p", f"{self.folder}/", "-c", str(self.config), "-e", self._error_log]
         checked = subprocess.run([*argv, "-t", "-q"], capture_output=True, text=True, check=False)
         if checked.returncode != 0:
@@ -205,13 +214,47 @@ class LocalSite:
         served = Served(
             _wait_for_pid(self.pid_file, timeout), port, http_port, tuple(a.customer for a in apps)
         )
-        self._record.write_text(json.dumps(asdict(served)), encoding="utf-8")
+        self._remember(served, backend)
         try:
             _wait_until_answering(http_port, apps[0].domain, timeout)
         except SiteError:
             self.stop()
             raise
         return served
+
+    def refresh(self) -> Served | None:
+        """Bring the served site up to date with the customers on the site; None when not served.
+
+        The configuration is written again (customers added, changed or gone) and nginx
+        reloads it gracefully. Concurrent refreshes (one per customer of a run) take turns.
+        """
+        with _exclusive(self.folder / "refresh.lock"):
+            current = self.running()
+            if current is None:
+                return None
+            backend = self._backend() or _free_port()
+            apps = self.applications()
+            self._write(apps, self._vhosts(apps, current.port, current.http_port, backend), backend)
+            argv = [
+                _nginx(),
+                "-p",
+                f"{self.folder}/",
+                "-c",
+                str(self.config),
+                "-e",
+                self._error_log,
+            ]
+            checked = subprocess.run(
+                [*argv, "-t", "-q"], capture_output=True, text=True, check=False
+            )
+            if checked.returncode != 0:
+                raise SiteError(f"nginx refuses the site's new configuration: {_said(checked)}")
+            served = Served(
+                current.pid, current.port, current.http_port, tuple(a.customer for a in apps)
+            )
+            os.kill(current.pid, signal.SIGHUP)  # a graceful reload of the configuration
+            self._remember(served, backend)
+            return served
 
     def stop(self) -> Served | None:
         """Stop nginx, and wait until it is gone; None when it was not running."""
@@ -229,6 +272,30 @@ class LocalSite:
             time.sleep(0.05)
         self._record.unlink(missing_ok=True)
         return served
+
+    def _vhosts(
+        self, apps: list[Application], port: int, http_port: int, backend: int
+    ) -> dict[str, str]:
+        """Each customer's virtual host, rewritten for the served ports and the placeholder."""
+        vhosts: dict[str, str] = {}
+        for app in apps:
+            source = self.site / app.customer / "application" / "nginx.conf"
+            try:
+                text = source.read_text(encoding="utf-8")
+                vhosts[app.customer] = served_vhost(text, port, http_port, f"{HOST}:{backend}")
+            except (OSError, UnicodeDecodeError, VhostError) as exc:
+                raise SiteError(f"cannot serve {app.customer}: {source}: {exc}") from None
+        return vhosts
+
+    def _remember(self, served: Served, backend: int) -> None:
+        record = {**asdict(served), "backend": backend}
+        self._record.write_text(json.dumps(record), encoding="utf-8")
+
+    def _backend(self) -> int | None:
+        try:
+            return int(json.loads(self._record.read_text(encoding="utf-8"))["backend"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
 
     @property
     def _error_log(self) -> str:
@@ -281,6 +348,18 @@ class LocalSite:
             "}\n"
         )
         self.config.write_text(text, encoding="utf-8")
+
+
+@contextmanager
+def _exclusive(lock: Path) -> Iterator[None]:
+    """Hold an exclusive lock on ``lock`` (made when missing) for the block."""
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock, "a", encoding="ascii") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _user_line() -> str:

@@ -11,7 +11,9 @@ module: asp_acceptance
 short_description: Check a customer's service as its users would see it
 description:
   - Runs the acceptance checks on the site's files (C(module_utils/asp_acceptance.py)):
-    C(service-answers) (a server block for the domain that C(nginx -t) accepts),
+    C(service-answers) (where I(served) is given, a real HTTPS request for the domain to
+    the served local site, trusting only its authority; else a server block for the
+    domain that C(nginx -t) accepts),
     C(configs) (the firewall, the DNS zone and the alert rules pass C(nft -c),
     C(named-checkzone) and C(promtool check rules) where installed), C(users) (every
     user with its role in C(application/users.db)), C(conversion) (the converted
@@ -30,6 +32,7 @@ options:
   backup_cron: {description: The backup's cron schedule (five fields)., type: str, required: true}
   report_cron: {description: The report's cron schedule (five fields)., type: str, required: true}
   alerts: {description: "availability_pct, response_seconds, resolution_seconds.", type: dict, required: true}
+  served: {description: "The served local site: C(port) (HTTPS on 127.0.0.1) and C(trust) (the authority's certificate).", type: dict}
 author:
   - asp-provision contributors
 """
@@ -65,6 +68,7 @@ def main() -> None:
             "backup_cron": {"type": "str", "required": True},
             "report_cron": {"type": "str", "required": True},
             "alerts": {"type": "dict", "required": True},
+            "served": {"type": "dict"},
         },
         supports_check_mode=True,
     )
@@ -77,6 +81,7 @@ def main() -> None:
         backup_cron=params["backup_cron"],
         report_cron=params["report_cron"],
         alerts=params["alerts"],
+        served=params["served"],
     )
 
     def run(argv: list[str]) -> tuple[int, str, str]:

@@ -5,16 +5,21 @@
 Each check is one function returning a :class:`Check`; :func:`accept` runs them all and
 writes ``report.json`` and ``junit.xml``. A check is passed, failed, or skipped (a tool
 that is not installed here cannot judge). :func:`service_answers` is the check of the
-service itself: today it holds the web server's configuration for the domain to the real
-``nginx -t``; a request to the served site belongs there.
+service itself: where the local site is served, a real HTTPS request for the customer's
+domain, with the site's certificate authority as the only trust root; elsewhere, the web
+server's configuration for the domain held to the real ``nginx -t``.
 """
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import re
+import socket
 import sqlite3
+import ssl
+import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -49,6 +54,7 @@ class Expected:
     backup_cron: str
     report_cron: str
     alerts: dict[str, Any]  # availability_pct, response_seconds, resolution_seconds
+    served: dict[str, Any] | None = None  # the served local site: {"port", "trust"}
 
 
 def _read(site: str, relative: str) -> str | None:
@@ -73,8 +79,10 @@ def _tool(found: dict[str, Any], what: str) -> Check | None:
 def service_answers(site: str, expected: Expected, run: Run) -> Check:
     """The service answers for the customer's domain.
 
-    Checked on the web server's configuration: a server block for the domain that the
-    real nginx accepts.
+    Where the local site is served: a GET of the domain's page over HTTPS from the served
+    site must come back 200, under a certificate for the domain that the site's authority
+    signed, and name the customer. Elsewhere: a server block for the domain that the real
+    nginx accepts.
     """
     name = "service-answers"
     conf = _read(site, "application/nginx.conf")
@@ -82,11 +90,58 @@ def service_answers(site: str, expected: Expected, run: Run) -> Check:
         return Check(name, False, "application/nginx.conf is missing: nothing serves the domain")
     if f"server_name {expected.domain};" not in conf:
         return Check(name, False, f"application/nginx.conf has no server for {expected.domain}")
+    if expected.served is not None:
+        return _answers_over_https(name, expected)
     problem = _tool(check(run, "nginx", os.path.join(site, "application/nginx.conf")), "nginx -t")
     if problem is not None and problem.ok is False:
         return Check(name, False, problem.message)
     judged = "nginx -t accepts its server block" if problem is None else problem.message
     return Check(name, True, f"{expected.domain} is served ({judged})")
+
+
+def https_get(port: int, domain: str, trust: str, timeout: float = 5.0) -> tuple[int, str]:
+    """GET / of ``domain`` from 127.0.0.1:``port``: SNI and Host are the domain.
+
+    The certificate must chain to ``trust`` and name the domain (``ssl`` refuses it
+    otherwise, with :class:`ssl.SSLCertVerificationError`).
+    """
+    context = ssl.create_default_context(cafile=trust)
+    raw = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    conn = http.client.HTTPConnection(domain, port, timeout=timeout)
+    try:
+        conn.sock = context.wrap_socket(raw, server_hostname=domain)
+        conn.request("GET", "/")
+        response = conn.getresponse()
+        return response.status, response.read(1 << 16).decode("utf-8", "replace")
+    finally:
+        conn.close()
+        raw.close()
+
+
+def _answers_over_https(name: str, expected: Expected, wait: float = 10.0) -> Check:
+    """The real request; a reload just asked of nginx may take a moment to reach its workers."""
+    served = expected.served or {}
+    port, trust = int(served["port"]), str(served["trust"])
+    url = f"https://{expected.domain}:{port}/ (on 127.0.0.1)"
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            status, page = https_get(port, expected.domain, trust)
+            if status == 200 and f"<td>{expected.customer}</td>" in page:
+                return Check(
+                    name,
+                    True,
+                    f"{url} answered 200 with {expected.customer}'s page, under a certificate "
+                    f"for {expected.domain} from the site's authority",
+                )
+            problem = f"{url} answered {status} without {expected.customer}'s page"
+        except ssl.SSLCertVerificationError as exc:
+            return Check(name, False, f"{url}: the certificate is refused: {exc.verify_message}")
+        except (OSError, http.client.HTTPException) as exc:
+            problem = f"{url} does not answer: {exc}"
+        if time.monotonic() > deadline:
+            return Check(name, False, problem)
+        time.sleep(0.2)
 
 
 def configs(site: str, expected: Expected, run: Run) -> Check:
