@@ -337,7 +337,8 @@ class Runner:
         """Bring the served local site up to date after a run that changed the site."""
         if result.check or self.inventory is not None or result.outcome == "nothing-to-do":
             return result
-        from asp_provision.site.serve import LocalSite, SiteError
+        from asp_provision.site.nginxconf import SiteError
+        from asp_provision.site.serve import LocalSite
 
         try:
             served = LocalSite(self.site).refresh()

@@ -11,7 +11,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from asp_provision.site.serve import LocalSite, SiteError
+from asp_provision.site.nginxconf import SiteError
+from asp_provision.site.serve import LocalSite
 
 
 def refresh_site(site: Path) -> tuple[str, ...] | None:

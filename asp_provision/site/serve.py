@@ -12,11 +12,8 @@ user, with its pid file, logs and temporary files in that folder.
 from __future__ import annotations
 
 import fcntl
-import grp
-import html
 import json
 import os
-import pwd
 import re
 import shutil
 import signal
@@ -29,8 +26,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from asp_provision.errors import UserError
-from asp_provision.site.ca import CertificateError, check_domain
+from asp_provision.site.nginxconf import Application, SiteError, nginx_config, read_application
 from asp_provision.site.tls import NOT_IN_PATH
 from asp_provision.site.vhost import VhostError, served_vhost
 from asp_provision.state.process import alive
@@ -42,10 +38,6 @@ HOST = "127.0.0.1"
 DEFAULT_PORT, DEFAULT_HTTP_PORT = 8443, 8080
 _SLUG = re.compile(r"[a-z][a-z0-9-]{1,38}[a-z0-9]\Z")
 _STOP_SECONDS = 10.0
-
-
-class SiteError(UserError):
-    """The local site cannot be served (or stopped) as asked."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,57 +53,6 @@ class Served:
     def url(self) -> str:
         """Where the site answers over HTTPS."""
         return f"https://{HOST}:{self.port}/"
-
-
-@dataclass(frozen=True, slots=True)
-class Application:
-    """What the placeholder page of one customer says, from its ``application/app.json``."""
-
-    customer: str
-    customer_name: str
-    domain: str
-    name: str
-    version: str
-    tier: str
-
-    def page(self) -> str:
-        """The placeholder page: whose service answered."""
-        title = html.escape(f"{self.customer_name}: {self.name} {self.version}")
-        rows = "".join(
-            f"<tr><th>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>\n"
-            for k, v in (
-                ("customer", self.customer),
-                ("name", self.customer_name),
-                ("application", self.name),
-                ("version", self.version),
-                ("tier", self.tier),
-                ("domain", self.domain),
-            )
-        )
-        return (
-            '<!DOCTYPE html>\n<html lang="en">\n<head><meta charset="utf-8">'
-            f"<title>{title}</title></head>\n<body>\n<h1>{title}</h1>\n"
-            f"<p>Placeholder of the application, served by the local site.</p>\n"
-            f"<table>\n{rows}</table>\n</body>\n</html>\n"
-        )
-
-
-def _read_application(folder: Path) -> Application:
-    customer = folder.name
-    path = folder / "application" / "app.json"
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        found = Application(
-            customer=customer,
-            customer_name=str(data["customer_name"]),
-            domain=check_domain(str(data["domain"])),
-            name=str(data["name"]),
-            version=str(data["version"]),
-            tier=str(data["tier"]),
-        )
-    except (OSError, ValueError, KeyError, TypeError, CertificateError) as exc:
-        raise SiteError(f"cannot serve {customer}: {path} cannot be read ({exc})") from None
-    return found
 
 
 class LocalSite:
@@ -145,7 +86,7 @@ class LocalSite:
         if not self.site.is_dir():
             return []
         return [
-            _read_application(d)
+            read_application(d)
             for d in sorted(self.site.iterdir())
             if _SLUG.match(d.name)
             and (d / "application" / "app.json").is_file()
@@ -324,29 +265,7 @@ class LocalSite:
                 "        index index.html;\n"
                 "    }\n"
             )
-        includes = "".join(f'    include "vhosts/{a.customer}.conf";\n' for a in apps)
-        tmp = self.folder / "tmp"
-        temp_paths = "".join(
-            f'    {kind}_temp_path "{tmp}/{kind}";\n'
-            for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
-        )
-        text = (
-            "# Managed by asp-provision: the local site, served by `asp-provision site serve`.\n"
-            f"{_user_line()}"
-            f'pid "{self.pid_file}";\n'
-            f'error_log "{self._error_log}";\n'
-            "worker_processes 1;\n"
-            "events {\n    worker_connections 256;\n}\n"
-            "http {\n"
-            f'    access_log "{self.folder}/logs/access.log";\n'
-            f"{temp_paths}"
-            "    default_type text/html;\n"
-            "    charset utf-8;\n"
-            "    server_tokens off;\n"
-            f"{''.join(placeholders)}"
-            f"{includes}"
-            "}\n"
-        )
+        text = nginx_config(self.folder, self.pid_file, self._error_log, apps, placeholders)
         self.config.write_text(text, encoding="utf-8")
 
 
@@ -360,15 +279,6 @@ def _exclusive(lock: Path) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-def _user_line() -> str:
-    """As root, nginx would hand its workers to ``nobody``: keep them the invoking user's."""
-    if os.geteuid() != 0:
-        return ""
-    user = pwd.getpwuid(os.geteuid()).pw_name
-    group = grp.getgrgid(os.getegid()).gr_name
-    return f"user {user} {group};\n"
 
 
 def _nginx() -> str:
