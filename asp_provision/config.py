@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
-import ipaddress
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from asp_provision.errors import ConfigError, UsageError
 from asp_provision.spec.formats import control_character
-from asp_provision.state.addresses import (
+from asp_provision.state.pool import (
     DEFAULT_POOL,
     DEFAULT_PREFIX,
     MAX_SUBNET_PREFIX,
     MIN_SUBNET_PREFIX,
-    Wanted,
 )
+
+if TYPE_CHECKING:
+    import ipaddress
+
+    from asp_provision.state.addresses import Wanted
 
 CONFIG_FILE = "asp-provision.toml"
 
@@ -59,6 +62,8 @@ class Settings(BaseModel):
             raise ValueError(
                 "an IPv4 network such as 10.0.0.0/8, without spaces or control characters"
             )
+        import ipaddress
+
         try:
             network = ipaddress.IPv4Network(value, strict=True)
         except ValueError as exc:
@@ -71,6 +76,10 @@ class Settings(BaseModel):
         self, customers: tuple[str, ...] = (), avoid: tuple[ipaddress.IPv4Network, ...] = ()
     ) -> Wanted:
         """Where the subnets of ``customers`` come from (never overlapping ``avoid``)."""
+        import ipaddress
+
+        from asp_provision.state.addresses import Wanted
+
         pool = ipaddress.IPv4Network(self.address_pool)
         return Wanted(customers, pool, self.subnet_prefix, avoid)
 
@@ -181,6 +190,10 @@ def load_settings(root: Path) -> Settings:
         field = ".".join(str(p) for p in err["loc"])
         message = err["msg"].removeprefix("Value error, ")
         raise ConfigError(message, path, field=field) from None
+    if (settings.address_pool, settings.subnet_prefix) == (DEFAULT_POOL, DEFAULT_PREFIX):
+        return settings
+    import ipaddress
+
     pool = ipaddress.IPv4Network(settings.address_pool)
     if settings.subnet_prefix < pool.prefixlen:
         raise ConfigError(

@@ -21,9 +21,9 @@ from asp_provision.spec.batch import (
     FileReport,
     ValidationReport,
     check_files,
-    spec_files,
-    validate_files,
 )
+from asp_provision.state.pool import server_capacity
+from asp_provision.validation import validate_workspace, workspace_specs
 
 if TYPE_CHECKING:
     from asp_provision.billing.books import Books, Commitment
@@ -68,19 +68,14 @@ class Service:
 
     def spec_paths(self, paths: list[Path]) -> list[Path]:
         """The spec files for ``paths``, or the workspace's specs folder when empty."""
-        return spec_files(paths or [shown(self.workspace.specs_dir)])
+        return workspace_specs(self.workspace, paths)
 
     def validate(self, paths: list[Path]) -> ValidationReport:
         """Check every spec in ``paths`` against the models and the catalog."""
-        from asp_provision.plan.schedule import go_live_rule
-
-        files, root = self.spec_paths(paths), self.workspace.root
-        return validate_files(files, self.catalog_path, self._capacity(), root, (go_live_rule,))
+        return validate_workspace(self.workspace, self.catalog_path, paths)
 
     def _capacity(self) -> int:
         """How many servers a customer's subnet holds, with this workspace's settings."""
-        from asp_provision.state.addresses import server_capacity
-
         return server_capacity(self.workspace.settings.subnet_prefix)
 
     @property

@@ -19,6 +19,7 @@ from asp_provision.cli.startup import only_command, skip_pydantic_plugins
 from asp_provision.errors import AspError, Interrupted, UsageError
 
 if TYPE_CHECKING:
+    from asp_provision.config import Workspace
     from asp_provision.run.apply import Progress
     from asp_provision.service import Service
     from asp_provision.spec.batch import ValidationReport
@@ -76,8 +77,14 @@ def _root(
 
 
 def _service(catalog: Path | None = None) -> Service:
-    from asp_provision.config import Workspace
     from asp_provision.service import Service
+
+    return Service(_workspace(catalog), catalog)
+
+
+def _workspace(catalog: Path | None = None) -> Workspace:
+    """The workspace the command line names (``-C``, ``--state``), its catalog checked."""
+    from asp_provision.config import Workspace
 
     root = _Options.workspace
     if not root.is_dir():
@@ -88,7 +95,7 @@ def _service(catalog: Path | None = None) -> Service:
     if _Options.state is not None:
         settings = workspace.settings.model_copy(update={"state": _Options.state.resolve()})
         workspace = Workspace(root, settings)
-    return Service(workspace, catalog)
+    return workspace
 
 
 CatalogOption = Annotated[

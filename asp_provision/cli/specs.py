@@ -14,6 +14,7 @@ from asp_provision.cli.app import (
     _progress,
     _service,
     _warnings,
+    _workspace,
     _write,
     app,
 )
@@ -52,8 +53,9 @@ def validate(
 ) -> None:
     """Check specs against the schema and the catalog; every problem with file:line:column."""
     from asp_provision.render.validation import FORMATS
+    from asp_provision.validation import validate_workspace
 
-    report = _service(catalog).validate(paths or [])
+    report = validate_workspace(_workspace(catalog), catalog, paths or [])
     FORMATS[output.value](report, sys.stdout)
     raise typer.Exit(0 if report.ok(strict) else 1)
 

@@ -17,17 +17,30 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from asp_provision.errors import UserError
+from asp_provision.state.pool import (
+    DEFAULT_POOL,
+    DEFAULT_PREFIX,
+    FIRST_SERVER_OFFSET,
+    MAX_SUBNET_PREFIX,
+    MIN_SUBNET_PREFIX,
+    RESERVED_TOP,
+    SERVICE_OFFSET,
+    server_capacity,
+)
 
 if TYPE_CHECKING:
     import sqlite3
 
-SERVICE_OFFSET = 10
-FIRST_SERVER_OFFSET = 11
-RESERVED_TOP = 5
-MIN_SUBNET_PREFIX = 16
-MAX_SUBNET_PREFIX = 27  # a /27 still holds its service and 16 servers
-DEFAULT_POOL = "10.0.0.0/8"
-DEFAULT_PREFIX = 24
+__all__ = [  # the pool's figures, kept importable from here
+    "DEFAULT_POOL",
+    "DEFAULT_PREFIX",
+    "FIRST_SERVER_OFFSET",
+    "MAX_SUBNET_PREFIX",
+    "MIN_SUBNET_PREFIX",
+    "RESERVED_TOP",
+    "SERVICE_OFFSET",
+    "server_capacity",
+]
 
 Network = ipaddress.IPv4Network
 
@@ -48,12 +61,6 @@ class Allocation:
     def network(self) -> Network:
         """The subnet as a network."""
         return ipaddress.IPv4Network(self.subnet)
-
-
-def server_capacity(prefix: int) -> int:
-    """How many servers a subnet of ``prefix`` holds after the reserved addresses."""
-    size = 1 << (32 - prefix)
-    return max(0, size - FIRST_SERVER_OFFSET - RESERVED_TOP)
 
 
 def offset_address(subnet: Network, offset: int) -> str:

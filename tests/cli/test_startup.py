@@ -10,9 +10,11 @@ import pytest
 import typer.core
 import typer.main
 
-from asp_provision.cli import app
+from asp_provision.cli import load
 from asp_provision.cli.startup import LOADER, command_word, only_command, skip_pydantic_plugins
 from tests.cli.helpers import ROOT, run_cli
+
+app = load()
 
 _RUN_AND_LIST_MODULES = """
 import sys
@@ -104,3 +106,58 @@ def test_help_lists_every_command_and_a_misspelling_gets_its_suggestion() -> Non
     sub = run_cli("sla", "report", "--help")
     assert sub.returncode == 0
     assert "Usage: asp-provision sla report" in sub.stdout
+
+
+def test_every_command_is_known_by_the_module_that_registers_it() -> None:
+    import importlib
+
+    from asp_provision import cli
+    from asp_provision.cli.startup import _name
+
+    found: dict[str, str] = {}
+    for module in cli.MODULES:
+        importlib.import_module(f"asp_provision.cli.{module}")
+    registered = [*app.registered_commands, *app.registered_groups]
+    for info in registered:
+        callback = getattr(info, "callback", None)
+        instance = getattr(info, "typer_instance", None)
+        owner = callback.__module__ if callback else None
+        if owner is None and instance is not None:
+            owner = next(c.callback.__module__ for c in instance.registered_commands)
+        found[str(_name(info))] = str(owner).rsplit(".", 1)[-1]
+    assert found == cli.COMMANDS
+
+
+_LIST_CLI_MODULES = """
+import sys
+sys.argv = ["asp-provision", *sys.argv[1:]]
+from asp_provision.cli import main
+try:
+    main()
+except SystemExit:
+    pass
+print(sorted(m for m in sys.modules if m.startswith("asp_provision.cli.")), file=sys.stderr)
+"""
+
+
+def test_validate_imports_only_its_own_commands() -> None:
+    proc = subprocess.run(
+        [sys.executable, "-c", _LIST_CLI_MODULES, "validate", "specs/acme-corp.yaml"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.stdout.startswith("1 file: 1 valid"), proc.stdout + proc.stderr
+    loaded = proc.stderr.strip().splitlines()[-1]
+    assert "asp_provision.cli.specs" in loaded and "asp_provision.cli.sales" not in loaded
+    assert "asp_provision.cli.runs" not in loaded
+
+
+def test_help_lists_every_command() -> None:
+    from asp_provision import cli
+
+    result = run_cli("--help", cwd=ROOT)
+    assert result.returncode == 0
+    for command in cli.COMMANDS:
+        assert command in result.stdout, command
