@@ -26,19 +26,31 @@ except SystemExit as exc:
     code = exc.code
 scanned = sorted(m for m in sys.modules if m.startswith("importlib.metadata"))
 print(f"exit={code} scanned={scanned}", file=sys.stderr)
+print(sorted(m for m in sys.modules if m.startswith("asp_provision.cli.")), file=sys.stderr)
 """
 
 
-def test_validate_does_not_import_package_metadata() -> None:
+def _validate_listing(spec: str) -> tuple[str, str]:
+    """validate of ``spec``: what it printed, and the modules it loaded."""
     proc = subprocess.run(
-        [sys.executable, "-c", _RUN_AND_LIST_MODULES, "validate", "specs/globex-bank.yaml"],
+        [sys.executable, "-c", _RUN_AND_LIST_MODULES, "validate", spec],
         cwd=ROOT,
         capture_output=True,
         text=True,
         check=False,
     )
     assert proc.stdout.startswith("1 file: 1 valid"), proc.stdout + proc.stderr
-    assert proc.stderr.strip() == "exit=0 scanned=[]"
+    return proc.stderr.strip().splitlines()[0], proc.stderr.strip().splitlines()[1]
+
+
+def test_validate_does_not_import_package_metadata() -> None:
+    assert _validate_listing("specs/globex-bank.yaml")[0] == "exit=0 scanned=[]"
+
+
+def test_validate_imports_only_its_own_commands() -> None:
+    loaded = _validate_listing("specs/acme-corp.yaml")[1]
+    assert "asp_provision.cli.specs" in loaded and "asp_provision.cli.sales" not in loaded
+    assert "asp_provision.cli.runs" not in loaded
 
 
 def test_other_names_come_from_pydantics_own_loader(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -126,32 +138,6 @@ def test_every_command_is_known_by_the_module_that_registers_it() -> None:
             owner = next(c.callback.__module__ for c in instance.registered_commands)
         found[str(_name(info))] = str(owner).rsplit(".", 1)[-1]
     assert found == cli.COMMANDS
-
-
-_LIST_CLI_MODULES = """
-import sys
-sys.argv = ["asp-provision", *sys.argv[1:]]
-from asp_provision.cli import main
-try:
-    main()
-except SystemExit:
-    pass
-print(sorted(m for m in sys.modules if m.startswith("asp_provision.cli.")), file=sys.stderr)
-"""
-
-
-def test_validate_imports_only_its_own_commands() -> None:
-    proc = subprocess.run(
-        [sys.executable, "-c", _LIST_CLI_MODULES, "validate", "specs/acme-corp.yaml"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert proc.stdout.startswith("1 file: 1 valid"), proc.stdout + proc.stderr
-    loaded = proc.stderr.strip().splitlines()[-1]
-    assert "asp_provision.cli.specs" in loaded and "asp_provision.cli.sales" not in loaded
-    assert "asp_provision.cli.runs" not in loaded
 
 
 def test_help_lists_every_command() -> None:
