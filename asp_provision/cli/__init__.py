@@ -8,6 +8,7 @@ from asp_provision.cli import (  # noqa: F401  (registers the commands)
     site,
     sla,
     specs,
+    state,
 )
 from asp_provision.cli.app import app, main
 
