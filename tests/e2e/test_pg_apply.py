@@ -1,0 +1,61 @@
+"""apply with the real CLI and Ansible on a PostgreSQL state, named in the workspace's settings."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from asp_provision.plan.steps import STEPS
+from asp_provision.state.store import StateReader
+from asp_provision.state.url import PgUrl
+from tests.e2e.conftest import cli, make_workspace, running_steps
+from tests.postgres import Cluster
+from tests.state.backends import rows
+
+pytestmark = pytest.mark.slow
+
+PASSWORD = "Pg-Passw0rd-never-shown"
+
+
+def test_apply_records_the_run_in_postgresql_and_copies_to_sqlite(
+    tmp_path: Path, pg_cluster: Cluster
+) -> None:
+    url = pg_cluster.create_database().replace("postgres@", f"postgres:{PASSWORD}@")
+    ws = make_workspace(tmp_path / "ws")
+    (ws / "asp-provision.toml").write_text(f'state = "{url}"\n')
+    result = cli(ws, "apply", "--yes")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert not (ws / ".asp" / "state.db").exists()  # the state is the database's alone
+
+    status = cli(ws, "status", "--format", "json")
+    assert status.returncode == 0, status.stderr
+    customers = json.loads(status.stdout)["customers"]
+    assert {c["customer"]: (c["applied"], c["failed"]) for c in customers} == {
+        "acme-corp": (len(STEPS), 0),
+        "globex-bank": (len(STEPS), 0),
+        "northwind-traders": (len(STEPS) - 1, 0),
+    }
+    state = PgUrl(url)
+    assert rows(state, "SELECT command, outcome FROM runs") == [("apply", "succeeded")]
+    assert rows(state, "SELECT count(*) FROM addresses") == [(3,)]
+    # nobody holds a lock once the run is over
+    assert rows(state, "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'") == [(0,)]
+    again = cli(ws, "apply", "--yes")
+    assert again.returncode == 0 and "No changes." in again.stderr
+
+    # the same state in a SQLite file plans the same: nothing to do
+    copied = cli(ws, "state", "copy", url, ".asp/state.db")
+    assert copied.returncode == 0, copied.stderr
+    assert StateReader(ws / ".asp" / "state.db").snapshot() == StateReader(state).snapshot()
+    (ws / "asp-provision.toml").unlink()
+    plan = cli(ws, "plan", "--format", "json")
+    assert plan.returncode == 0, plan.stderr
+    assert running_steps(json.loads(plan.stdout)) == {}
+
+    for output in (result, status, again, copied):
+        assert PASSWORD not in output.stdout + output.stderr
+    for path in (ws / ".asp").rglob("*"):
+        if path.is_file():
+            assert PASSWORD.encode() not in path.read_bytes(), path
