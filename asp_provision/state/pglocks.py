@@ -6,8 +6,9 @@ they end with it: a run that is killed (or whose host is lost) frees its custome
 as PostgreSQL sees its connection go, and nothing is ever left to unlock. The session's
 ``application_name`` says who holds them (run, pid, user and host), and a refused run reads
 it back from ``pg_stat_activity``, with the session's start as the time the locks were
-taken. Session locks must never be taken through a connection pool: the pool would keep
-them past the run, or hand them to another.
+taken. The ``locks`` table adds the run's ansible-playbook, which may outlive a killed
+run: while it works, its customers are not locked again. Session locks must never be taken
+through a connection pool: the pool would keep them past the run, or hand them to another.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import os
 import socket
+import time
 from typing import TYPE_CHECKING, Any, cast
 
 import psycopg
@@ -76,16 +78,12 @@ def _holder(conn: psycopg.Connection[Any], customer: str) -> Lock | None:
 def acquire(store: StateStore, customers: list[str], run_id: str) -> None:
     """Lock every customer of a run, all or none, on the run's own session."""
     conn = connect(_url(store), store.timeout, _name(run_id))
-    taken: list[str] = []
+    wanted = sorted(set(customers))
     try:
-        for customer in sorted(set(customers)):
-            row = conn.execute("SELECT pg_try_advisory_lock(%s)", (key(customer),)).fetchone()
-            if not (row and row[0]):
-                break
-            taken.append(customer)
-        refused = sorted(set(customers) - set(taken))
+        refused = [c for c in wanted if not _try(conn, c)]
         if refused:
             raise LockedError(_refusal(conn, refused))
+        _record(conn, wanted, run_id)
     except psycopg.Error as exc:
         conn.close()
         raise _error(store, exc) from None
@@ -93,6 +91,51 @@ def acquire(store: StateStore, customers: list[str], run_id: str) -> None:
         conn.close()  # the locks taken end with the session
         raise
     _HELD[run_id] = conn
+
+
+def _try(conn: psycopg.Connection[Any], customer: str) -> bool:
+    row = conn.execute("SELECT pg_try_advisory_lock(%s)", (key(customer),)).fetchone()
+    return bool(row and row[0])
+
+
+def _record(conn: psycopg.Connection[Any], customers: list[str], run_id: str) -> None:
+    """Write who holds the locks in the ``locks`` table, once no earlier run is still working.
+
+    The table only adds what a session cannot say: the run's ansible-playbook, which may
+    still be finishing on this host after its run was killed (and its locks with it).
+    """
+    from asp_provision.state.locks import Lock, _user
+
+    rows = conn.execute(
+        'SELECT customer, run_id, pid, host, "user", started_at, runner_pid FROM locks '
+        "WHERE customer = ANY(%s)",
+        (customers,),
+    ).fetchall()
+    busy = [lock for lock in (Lock(*row) for row in rows) if _still_running(lock)]
+    if busy:
+        raise LockedError(
+            "\n".join(
+                f"customer {lock.customer} is locked by a run that was stopped "
+                f"({lock.describe()}), but its ansible-playbook (pid {lock.runner_pid}) is "
+                "still finishing; wait for it to end"
+                for lock in busy
+            )
+        )
+    with conn.transaction():
+        conn.execute("DELETE FROM locks WHERE customer = ANY(%s)", (customers,))
+        now = time.time()
+        host, pid, user = socket.gethostname(), os.getpid(), _user()
+        with conn.cursor() as cur:
+            cur.executemany(
+                'INSERT INTO locks (customer, run_id, pid, host, "user", started_at) '
+                "VALUES (%s, %s, %s, %s, %s, %s)",
+                [(c, run_id, pid, host, user, now) for c in customers],
+            )
+
+
+def _still_running(lock: Lock) -> bool:
+    """True when the ansible-playbook of a run that lost its locks works on, on this host."""
+    return lock.host == socket.gethostname() and lock.runner_alive
 
 
 def _refusal(conn: psycopg.Connection[Any], refused: list[str]) -> str:
@@ -112,13 +155,26 @@ def _refusal(conn: psycopg.Connection[Any], refused: list[str]) -> str:
 
 
 def set_runner(store: StateStore, run_id: str, pid: int) -> None:
-    """Nothing to record: the locks belong to the run's session, not to a table row."""
+    """Record the ansible-playbook process working for ``run_id``."""
+    conn = _HELD.get(run_id)
+    if conn is None:
+        return
+    try:
+        conn.execute("UPDATE locks SET runner_pid = %s WHERE run_id = %s", (pid, run_id))
+    except psycopg.Error as exc:
+        raise _error(store, exc) from None
 
 
 def release(store: StateStore, run_id: str) -> None:
     """End the run's lock session, and with it every lock it holds."""
     conn = _HELD.pop(run_id, None)
-    if conn is not None:
+    if conn is None:
+        return
+    try:
+        conn.execute("DELETE FROM locks WHERE run_id = %s", (run_id,))
+    except psycopg.Error as exc:
+        raise _error(store, exc) from None
+    finally:
         conn.close()
 
 

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
 
 from asp_provision.plan.steps import STEPS
-from asp_provision.state.store import StateReader
+from asp_provision.state.store import StateReader, StateStore
 from asp_provision.state.url import PgUrl
-from tests.e2e.conftest import cli, make_workspace, running_steps
+from tests.e2e.conftest import ENV, cli, make_workspace, running_steps
 from tests.postgres import Cluster
 from tests.state.backends import rows
 
@@ -59,3 +63,57 @@ def test_apply_records_the_run_in_postgresql_and_copies_to_sqlite(
     for path in (ws / ".asp").rglob("*"):
         if path.is_file():
             assert PASSWORD.encode() not in path.read_bytes(), path
+
+
+def _advisory_locks(url: str) -> int:
+    found = rows(PgUrl(url), "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'")
+    return int(found[0][0])
+
+
+def test_two_controllers_never_run_one_customer_at_once(
+    tmp_path: Path, pg_cluster: Cluster
+) -> None:
+    url = pg_cluster.create_database()
+    StateStore(PgUrl(url)).open().close()  # the tables, before anything runs
+    ws = make_workspace(tmp_path / "ws")
+    (ws / "asp-provision.toml").write_text(f'state = "{url}"\n')
+    env = {**os.environ, **ENV, "NO_COLOR": "1"}
+    first = subprocess.Popen(
+        [sys.executable, "-m", "asp_provision", "apply", "--yes", "specs/acme-corp.yaml"],
+        cwd=ws,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        began = time.monotonic()
+        # until its ansible-playbook works under the lock
+        while not rows(PgUrl(url), "SELECT 1 FROM locks WHERE runner_pid IS NOT NULL")[:1]:
+            assert first.poll() is None, "the first apply ended before it ran Ansible"
+            assert time.monotonic() - began < 120
+            time.sleep(0.1)
+        second = cli(ws, "apply", "--yes", "specs/acme-corp.yaml")
+        assert second.returncode == 1
+        assert "customer acme-corp is locked by another run: run " in second.stderr
+        assert f"pid {first.pid} on " in second.stderr
+        first.kill()
+        first.wait()
+        killed = time.monotonic()
+        while _advisory_locks(url):
+            assert time.monotonic() - killed < 2, "the killed controller's locks stayed"
+            time.sleep(0.01)
+    finally:
+        first.kill()
+        first.wait()
+    # the killed run's ansible-playbook may finish its task first: until it ends, the
+    # customer is refused, then the next apply takes it
+    while True:
+        third = cli(ws, "apply", "--yes", "specs/acme-corp.yaml")
+        if "is still finishing" not in third.stderr:
+            break
+        assert time.monotonic() - killed < 60
+        time.sleep(0.5)
+    assert third.returncode == 0, third.stderr
+    status = json.loads(cli(ws, "status", "--format", "json").stdout)["customers"]
+    assert {c["customer"]: c["applied"] for c in status}["acme-corp"] == len(STEPS)

@@ -115,3 +115,27 @@ def test_unlock_has_nothing_to_clear(pg_url: str, store: StateStore) -> None:
         unlock(store, "acme-corp")
     with holder(pg_url, "run-live", "acme-corp"), pytest.raises(LockedError, match="run run-live"):
         unlock(store, "acme-corp", force=True)
+
+
+def test_a_killed_runs_ansible_playbook_keeps_its_customers(pg_url: str, store: StateStore) -> None:
+    with holder(pg_url, "run-killed", "acme-corp") as proc:
+        other = StateStore(PgUrl(pg_url)).open()
+        runner = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+        # what the killed run had written: its ansible-playbook, still working
+        with other.transaction(serial=False) as conn:
+            conn.execute(
+                "UPDATE locks SET runner_pid = ? WHERE run_id = ?", (runner.pid, "run-killed")
+            )
+        other.close()
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+    try:
+        with pytest.raises(LockedError, match=f"ansible-playbook \\(pid {runner.pid}\\) is still"):
+            acquire(store, ["acme-corp"], "run-next")
+    finally:
+        runner.kill()
+        runner.wait()
+    acquire(store, ["acme-corp"], "run-next")
+    release(store, "run-next")
+    with store.transaction(serial=False) as conn:
+        assert conn.execute("SELECT count(*) FROM locks").fetchone()[0] == 0
