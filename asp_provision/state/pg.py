@@ -39,7 +39,8 @@ END
 $$
 """
 
-_RESERVED = re.compile(r"\b(end|user|by)\b")  # column names: lower case; keywords are upper
+# column names PostgreSQL reserves, written in lower case (keywords are upper case)
+_RESERVED = re.compile(r"(?<![\"\w])(end|user|by)(?![\"\w])")
 _TRIGGER = re.compile(
     r"CREATE TRIGGER (\w+) BEFORE (UPDATE|DELETE) ON (\w+)\s+"
     r"BEGIN SELECT RAISE\(ABORT, '([^']*)'\); END",

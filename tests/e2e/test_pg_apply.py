@@ -48,6 +48,10 @@ def test_apply_records_the_run_in_postgresql_and_copies_to_sqlite(
     assert rows(state, "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'") == [(0,)]
     again = cli(ws, "apply", "--yes")
     assert again.returncode == 0 and "No changes." in again.stderr
+    history = cli(ws, "history", "acme-corp", "--format", "json")
+    assert history.returncode == 0, history.stderr
+    events = json.loads(history.stdout)["events"]
+    assert len(events) > len(STEPS)  # the run, each step, the ledger
 
     # the same state in a SQLite file plans the same: nothing to do
     copied = cli(ws, "state", "copy", url, ".asp/state.db")
@@ -57,6 +61,9 @@ def test_apply_records_the_run_in_postgresql_and_copies_to_sqlite(
     plan = cli(ws, "plan", "--format", "json")
     assert plan.returncode == 0, plan.stderr
     assert running_steps(json.loads(plan.stdout)) == {}
+    # and tells the same history
+    from_file = cli(ws, "history", "acme-corp", "--format", "json")
+    assert json.loads(from_file.stdout)["events"] == events
 
     for output in (result, status, again, copied):
         assert PASSWORD not in output.stdout + output.stderr
