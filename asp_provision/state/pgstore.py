@@ -24,7 +24,10 @@ if TYPE_CHECKING:
 
 
 def _foreign_tables(conn: PgConnection) -> list[str]:
+    """Tables of a database that holds no state (none once another process made one)."""
     rows = conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
+    if schema_version(conn):  # the state's own, made meanwhile: it commits them together
+        return []
     return sorted(str(r[0]) for r in rows)
 
 

@@ -224,3 +224,17 @@ def test_a_write_waits_for_another_then_says_busy(state: StateLocation) -> None:
         other.record_spec("acme-corp", SPEC, None)
     with StateStore(state) as store:
         store.record_spec("acme-corp", SPEC, None)  # free again once the other ended
+
+
+def test_controllers_opening_a_new_state_at_once_make_it_once(state: StateLocation) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    def first_write(n: int) -> None:
+        with StateStore(state, timeout=30) as store:
+            store.record_spec(f"customer-{n}", SPEC, None)
+
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(first_write, range(4)))
+    assert version(state) == SCHEMA_VERSION
+    assert len(StateReader(state).snapshot().customers) == 4
+    assert StateReader(state).serial() == 4

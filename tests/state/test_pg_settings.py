@@ -47,3 +47,16 @@ def test_asp_state_and_option_reach_the_database(tmp_path: Path, pg_cluster: Clu
     assert by_option.returncode == 2 and "PostgreSQL state" in by_option.stderr
     assert "Hunter2" not in by_env.stderr + by_option.stderr
     assert not (tmp_path / ".asp" / "state.db").exists()
+
+
+def test_a_database_of_other_tables_is_left_alone(pg_url: str) -> None:
+    from asp_provision.errors import StateError
+    from asp_provision.state.store import StateReader, StateStore
+    from tests.state.backends import execute, rows
+
+    state = PgUrl(pg_url)
+    execute(state, "CREATE TABLE invoices_of_someone_else (id int)")
+    for attempt in (lambda: StateReader(state).snapshot(), lambda: StateStore(state).open()):
+        with pytest.raises(StateError, match="holds tables, but not an asp-provision state"):
+            attempt()
+    assert rows(state, "SELECT to_regclass('asp_schema')") == [(None,)]
