@@ -12,6 +12,7 @@ from __future__ import annotations
 import glob
 import itertools
 import os
+import shlex
 import shutil
 import socket
 import subprocess
@@ -52,6 +53,7 @@ class Cluster:
     folder: Path
     port: int
     started_in: float
+    watchdog: subprocess.Popen[bytes] | None = None
     _names: Iterator[int] = field(default_factory=lambda: itertools.count(1))
 
     @property
@@ -135,11 +137,31 @@ def start_cluster() -> Cluster:
         ),
         **run,  # type: ignore[call-overload]
     )
-    return Cluster(folder, port, time.monotonic() - began)
+    return Cluster(folder, port, time.monotonic() - began, _watchdog(bin_dir, folder))
+
+
+def _watchdog(bin_dir: Path, folder: Path) -> subprocess.Popen[bytes]:
+    """A process that stops the cluster if the tests die without stopping it (a timeout)."""
+    stop = shlex.join(
+        _as_postgres(
+            [str(bin_dir / "pg_ctl"), "-D", str(folder / "data"), "-m", "immediate", "-s", "stop"]
+        )
+    )
+    script = f'while kill -0 "$1" 2>/dev/null; do sleep 1; done; {stop}; rm -rf "$2"'
+    return subprocess.Popen(
+        ["sh", "-c", script, "sh", str(os.getpid()), str(folder)],
+        start_new_session=True,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
 
 
 def stop_cluster(cluster: Cluster) -> None:
     """Stop the cluster at once and remove its folder."""
+    if cluster.watchdog is not None:
+        cluster.watchdog.kill()
+        cluster.watchdog.wait()
     bin_dir = _bin_dir()
     assert bin_dir is not None
     subprocess.run(
