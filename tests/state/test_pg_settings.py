@@ -60,3 +60,18 @@ def test_a_database_of_other_tables_is_left_alone(pg_url: str) -> None:
         with pytest.raises(StateError, match="holds tables, but not an asp-provision state"):
             attempt()
     assert rows(state, "SELECT to_regclass('asp_schema')") == [(None,)]
+
+
+def test_a_crash_report_masks_the_password(monkeypatch: pytest.MonkeyPatch) -> None:
+    from asp_provision.cli.app import _debug_log
+
+    url = "postgresql://asp:Hunter2@db.example.net/asp"
+    monkeypatch.setattr("sys.argv", ["asp-provision", "--state", url, "status"])
+    try:
+        raise RuntimeError(f"lost {url}")
+    except RuntimeError:
+        log = Path(_debug_log())
+    text = log.read_text()
+    log.unlink()
+    assert "Hunter2" not in text
+    assert "postgresql://asp:***@db.example.net/asp" in text and "RuntimeError" in text
