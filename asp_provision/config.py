@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, overload
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -15,6 +15,7 @@ from asp_provision.state.pool import (
     MAX_SUBNET_PREFIX,
     MIN_SUBNET_PREFIX,
 )
+from asp_provision.state.url import PgUrl, StateLocation, is_url, mask
 
 if TYPE_CHECKING:
     import ipaddress
@@ -39,7 +40,10 @@ class Settings(BaseModel):
         default=None,
         description="Ansible inventory of real hosts; inventory/ if present, else the local site.",
     )
-    state: Path = Path(".asp/state.db")
+    state: Path | str = Field(
+        default=Path(".asp/state.db"),
+        description="State database: a SQLite file, or a postgresql:// URL.",
+    )
     state_timeout: Annotated[float, Field(gt=0, le=3600)] = Field(
         default=10.0,
         description="Seconds to wait while another process holds the state's write lock.",
@@ -83,14 +87,23 @@ class Settings(BaseModel):
         pool = ipaddress.IPv4Network(self.address_pool)
         return Wanted(customers, pool, self.subnet_prefix, avoid)
 
+    @field_validator("state", mode="before")
+    @classmethod
+    def _state(cls, value: object) -> object:
+        # a URL stays text (a path would fold its //); anything else is a file
+        if isinstance(value, str) and is_url(value):
+            PgUrl(value)  # refuses a malformed URL, its password masked
+            return value
+        return Path(value) if isinstance(value, str) else value
+
     @field_validator(
         "specs", "catalog", "templates", "playbooks", "inventory", "state", "runs", "site"
     )
     @classmethod
-    def _one_line(cls, value: Path | None) -> Path | None:
+    def _one_line(cls, value: Path | str | None) -> Path | str | None:
         # paths reach Ansible and configuration lines (the site's cron jobs)
         if value is not None and (why := control_character(str(value))):
-            raise ValueError(f"the path {str(value)!r} {why}")
+            raise ValueError(f"the path {mask(str(value))!r} {why}")
         return value
 
 
@@ -139,9 +152,12 @@ class Workspace:
         return self.root / ".asp"
 
     @property
-    def state_path(self) -> Path:
-        """The state database."""
-        return self.path(self.settings.state)
+    def state_path(self) -> StateLocation:
+        """The state database: a file, or a PostgreSQL database's URL."""
+        state = self.settings.state
+        if isinstance(state, str):
+            return PgUrl(state)
+        return self.path(state)
 
     @property
     def site_path(self) -> Path:
@@ -160,8 +176,19 @@ class Workspace:
         return site
 
 
-def shown(path: Path) -> Path:
-    """``path`` relative to the current folder when it is below it, for shorter messages."""
+@overload
+def shown(path: Path) -> Path: ...
+@overload
+def shown(path: PgUrl) -> PgUrl: ...
+@overload
+def shown(path: Path | PgUrl) -> Path | PgUrl: ...
+def shown(path: Path | PgUrl) -> Path | PgUrl:
+    """``path`` relative to the current folder when it is below it, for shorter messages.
+
+    A PostgreSQL state's URL is shown as it is, its password masked.
+    """
+    if isinstance(path, PgUrl):
+        return path
     try:
         return path.relative_to(Path.cwd())
     except ValueError:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import time
 import unicodedata
 from dataclasses import dataclass
-from pathlib import Path
 
 from pydantic import ValidationError
 
@@ -21,6 +20,7 @@ from asp_provision.spec.effective import effective_document
 from asp_provision.spec.models import Subscription
 from asp_provision.state.signoffs import SignAction, SignOff, latest_signoffs, record
 from asp_provision.state.store import StateStore
+from asp_provision.state.url import StateLocation
 
 TEXT_LIMIT = 200
 """Characters a signer's name or a note may have."""
@@ -50,7 +50,7 @@ def _text(option: str, value: str | None) -> str | None:
 
 
 def sign_off(
-    state: Path,
+    state: StateLocation,
     timeout: float,
     catalog: Catalog,
     customer: str,

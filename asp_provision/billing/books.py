@@ -23,6 +23,7 @@ from asp_provision.errors import UsageError, UserError
 from asp_provision.spec.catalog import Catalog
 from asp_provision.state import ledger
 from asp_provision.state.store import StateReader, StateStore
+from asp_provision.state.url import StateLocation
 
 
 @dataclass(slots=True)
@@ -54,7 +55,7 @@ class Commitment:
 class Books:
     """Billing over one state database, priced by one catalog."""
 
-    def __init__(self, state: Path, catalog: Catalog) -> None:
+    def __init__(self, state: StateLocation, catalog: Catalog) -> None:
         self.state = state
         self.catalog = catalog
 

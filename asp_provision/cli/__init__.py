@@ -18,7 +18,7 @@ import typer
 from asp_provision.cli.app import main as _run
 from asp_provision.cli.startup import command_word
 
-MODULES = ("billing", "onboarding", "runs", "sales", "site", "sla", "specs")
+MODULES = ("billing", "onboarding", "runs", "sales", "site", "sla", "specs", "state")
 """Every module of the package that registers commands."""
 
 COMMANDS = {
@@ -40,6 +40,7 @@ COMMANDS = {
     "tickets": "sla",
     "outages": "sla",
     "sla": "sla",
+    "state": "state",
 }
 """Each command (or group of commands) and the module that registers it."""
 

@@ -38,7 +38,7 @@ app = typer.Typer(
 
 class _Options:
     workspace: Path = Path(".")
-    state: Path | None = None
+    state: str | None = None
 
 
 def _version(value: bool) -> None:
@@ -60,11 +60,12 @@ def _root(
         ),
     ] = Path("."),
     state: Annotated[
-        Path | None,
+        str | None,
         typer.Option(
             "--state",
             envvar="ASP_STATE",
-            help="State database (default: .asp/state.db in the workspace).",
+            help="State database: a SQLite file (default: .asp/state.db in the workspace) "
+            "or a postgresql:// URL.",
             show_default=False,
         ),
     ] = None,
@@ -93,9 +94,22 @@ def _workspace(catalog: Path | None = None) -> Workspace:
         raise UsageError(f"no such catalog file: {catalog}")
     workspace = Workspace(root)
     if _Options.state is not None:
-        settings = workspace.settings.model_copy(update={"state": _Options.state.resolve()})
+        settings = workspace.settings.model_copy(update={"state": _state(_Options.state)})
         workspace = Workspace(root, settings)
     return workspace
+
+
+def _state(value: str) -> Path | str:
+    """The ``--state`` given: a PostgreSQL URL (checked) or a file, made absolute."""
+    from asp_provision.state.url import PgUrl, is_url
+
+    if is_url(value):
+        try:
+            PgUrl(value)
+        except ValueError as exc:
+            raise UsageError(f"--state: {exc}") from None
+        return value
+    return Path(value).resolve()
 
 
 CatalogOption = Annotated[
@@ -130,8 +144,9 @@ def _write(path: Path, text: str) -> None:
 
 def _fail(message: str, code: int) -> NoReturn:
     from asp_provision.render.style import printable
+    from asp_provision.state.url import mask
 
-    sys.stderr.write(f"error: {printable(message, lines=True)}\n")
+    sys.stderr.write(f"error: {printable(mask(message), lines=True)}\n")
     sys.exit(code)
 
 
@@ -139,12 +154,15 @@ def _debug_log() -> str:
     import tempfile
     import traceback
 
+    from asp_provision.state.url import mask
+
     with tempfile.NamedTemporaryFile(
         "w", prefix="asp-provision-", suffix=".log", delete=False
     ) as fh:
-        fh.write(f"asp-provision {__version__}\nargv: {sys.argv[1:]}\n\n")
-        # the traceback only, never local variables: they can hold secrets
-        traceback.print_exc(file=fh)
+        fh.write(mask(f"asp-provision {__version__}\nargv: {sys.argv[1:]}\n\n"))
+        # the traceback only, never local variables: they can hold secrets; nor the
+        # password of a PostgreSQL state's URL
+        fh.write(mask(traceback.format_exc()))
         return fh.name
 
 

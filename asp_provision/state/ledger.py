@@ -67,7 +67,7 @@ def add_samples(conn: sqlite3.Connection, rows: Iterable[tuple[str, str, int, st
     conn.executemany(
         "INSERT INTO usage_samples (customer, metric, at, value) VALUES (?, ?, ?, ?) "
         "ON CONFLICT (customer, metric, at) DO UPDATE SET value = excluded.value "
-        "WHERE value != excluded.value",
+        "WHERE usage_samples.value != excluded.value",
         rows,
     )
     return conn.total_changes - before
@@ -98,7 +98,7 @@ def next_number(conn: sqlite3.Connection, prefix: str, year: int) -> str:
     series = f"{prefix}-{year}"
     conn.execute(
         "INSERT INTO billing_numbers (series, last) VALUES (?, 1) "
-        "ON CONFLICT (series) DO UPDATE SET last = last + 1",
+        "ON CONFLICT (series) DO UPDATE SET last = billing_numbers.last + 1",
         (series,),
     )
     (last,) = conn.execute(

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from asp_provision.errors import LockedError, UsageError
 from asp_provision.state.process import alive
 from asp_provision.state.store import StateStore, state_error
+from asp_provision.state.url import is_url
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +56,10 @@ def _rows(conn: sqlite3.Connection, customers: list[str] | None = None) -> list[
 
 def acquire(store: StateStore, customers: list[str], run_id: str) -> None:
     """Lock every customer of a run, all or none; refuse when any is held."""
+    if is_url(store.path):  # session advisory locks
+        from asp_provision.state import pglocks
+
+        return pglocks.acquire(store, customers, run_id)
     with store.transaction(serial=False) as conn:
         held = _rows(conn, customers)
         if held:
@@ -89,18 +94,30 @@ def _refusal(held: list[Lock]) -> str:
 
 def set_runner(store: StateStore, run_id: str, pid: int) -> None:
     """Record the ansible-playbook process working for ``run_id``."""
+    if is_url(store.path):  # session advisory locks
+        from asp_provision.state import pglocks
+
+        return pglocks.set_runner(store, run_id, pid)
     with store.transaction(serial=False) as conn:
         conn.execute("UPDATE locks SET runner_pid = ? WHERE run_id = ?", (pid, run_id))
 
 
 def release(store: StateStore, run_id: str) -> None:
     """Drop every lock this run holds."""
+    if is_url(store.path):  # session advisory locks
+        from asp_provision.state import pglocks
+
+        return pglocks.release(store, run_id)
     with store.transaction(serial=False) as conn:
         conn.execute("DELETE FROM locks WHERE run_id = ?", (run_id,))
 
 
 def unlock(store: StateStore, customer: str, force: bool = False) -> Lock:
     """Clear ``customer``'s lock when its process is gone (or ``force``)."""
+    if is_url(store.path):  # session advisory locks
+        from asp_provision.state import pglocks
+
+        return pglocks.unlock(store, customer, force)
     held = _read(store, [customer])
     if not held:
         raise UsageError(f"customer {customer} is not locked")
@@ -122,6 +139,10 @@ def unlock(store: StateStore, customer: str, force: bool = False) -> Lock:
 
 def held_locks(store: StateStore) -> list[Lock]:
     """Every lock in the state."""
+    if is_url(store.path):  # session advisory locks
+        from asp_provision.state import pglocks
+
+        return pglocks.held_locks(store)
     return _read(store)
 
 

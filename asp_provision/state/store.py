@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from asp_provision.errors import StateError
 from asp_provision.state import addresses
@@ -24,6 +24,7 @@ from asp_provision.state.addresses import Allocation
 from asp_provision.state.process import gone
 from asp_provision.state.schema import SCHEMA_VERSION, migrate
 from asp_provision.state.signoffs import SignOff, latest_signoffs
+from asp_provision.state.url import PgUrl, is_url
 
 T = TypeVar("T")
 
@@ -112,6 +113,8 @@ def state_error(path: Path, exc: sqlite3.Error, timeout: float = BUSY_TIMEOUT) -
     Only a file that SQLite finds malformed is called corrupt: a busy, read-only or
     full database is fine as it is, and moving it aside would lose the state.
     """
+    if (own := getattr(exc, "state_error", None)) is not None:  # a PostgreSQL state's error
+        return cast(StateError, own(path, timeout))
     code = getattr(exc, "sqlite_errorcode", None)
     primary = code & 0xFF if isinstance(code, int) else None
     if primary in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
@@ -154,8 +157,8 @@ def _read_only(path: Path) -> bool:
 class StateReader:
     """Read-only access to the state; a missing (or empty) database reads as empty."""
 
-    def __init__(self, path: Path, timeout: float = BUSY_TIMEOUT) -> None:
-        self.path = path
+    def __init__(self, path: Path | PgUrl, timeout: float = BUSY_TIMEOUT) -> None:
+        self.path = cast(Path, path)  # or a PostgreSQL state's URL: see is_url
         self.timeout = timeout  # seconds to wait for another process's write lock
 
     @contextmanager
@@ -165,6 +168,12 @@ class StateReader:
         An older schema is read through a migrated copy in memory: the file itself is
         migrated by the next write, never by a read.
         """
+        if is_url(self.path):
+            from asp_provision.state.pgstore import reading
+
+            with reading(cast(PgUrl, self.path), self.timeout) as found:
+                yield found
+            return
         if not self.path.exists() or self.path.stat().st_size == 0:
             yield None
             return
@@ -351,12 +360,16 @@ def _rollback(conn: sqlite3.Connection) -> None:
 class StateStore(StateReader):
     """Read and write access; creates and migrates the database on first write."""
 
-    def __init__(self, path: Path, timeout: float = BUSY_TIMEOUT) -> None:
+    def __init__(self, path: Path | PgUrl, timeout: float = BUSY_TIMEOUT) -> None:
         super().__init__(path, timeout)
         self._conn: sqlite3.Connection | None = None
 
     def open(self) -> StateStore:
         """Create or migrate the database; idempotent."""
+        if self._conn is None and is_url(self.path):
+            from asp_provision.state.pgstore import open_store
+
+            self._conn = open_store(cast(PgUrl, self.path), self.timeout)
         if self._conn is None:
             try:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
