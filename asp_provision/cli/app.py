@@ -19,7 +19,7 @@ from asp_provision.cli.startup import only_command, skip_pydantic_plugins
 from asp_provision.errors import AspError, Interrupted, UsageError
 
 if TYPE_CHECKING:
-    from asp_provision.run.apply import Progress
+    from asp_provision.run.results import Progress
     from asp_provision.service import Service
     from asp_provision.spec.batch import ValidationReport
 
