@@ -275,7 +275,11 @@ class Service:
             )
         except (SpecsInvalid, UsageError, PoolExhausted):
             plan = None  # pending is unknown while specs are invalid; the state still shows
-        found = status.build(snapshot, self.state_reader().last_runs(), plan)
+        from asp_provision.state.phases import went_live_at
+
+        reader = self.state_reader()
+        went: dict[str, float] = reader.query(went_live_at, {})
+        found = status.build(snapshot, reader.last_runs(), plan, went, _today())
         if customer is not None:
             found = [c for c in found if c.customer == customer]
             if not found:
@@ -646,7 +650,7 @@ class Service:
 
     def resume(self, customer: str, progress: Progress, parallel: int | None = None) -> RunResult:
         """Open a suspended customer's service to its users again; billing resumes."""
-        return self._change_phase(customer, "live", None, progress, parallel)
+        return self._change_phase(customer, "live", "resumed", progress, parallel)
 
     def _change_phase(
         self,

@@ -181,3 +181,17 @@ def backfill(conn: sqlite3.Connection) -> None:
         ).fetchone()[0]
         if provisioned and not onboarded and not any(s in steps for s in _ONBOARDING):
             record_phase(conn, customer, "live", LEGACY_REASON, at=steps["verify"][2])
+
+
+def went_live_at(conn: sqlite3.Connection) -> dict[str, float]:
+    """Customer -> when it went live: its first ``live`` since it last started onboarding.
+
+    A resume is a ``live`` row too, but never the first one after onboarding started.
+    """
+    out: dict[str, float] = {}
+    for customer, phase, at in conn.execute("SELECT customer, phase, at FROM phases ORDER BY id"):
+        if phase == "onboarding":
+            out.pop(customer, None)
+        elif phase == "live":
+            out.setdefault(customer, float(at))
+    return out
