@@ -44,9 +44,8 @@ def _lifecycle(c: CustomerStatus, out: TextIO) -> None:
     since = f" since {_short(c.phase_since)}" if c.phase_since else ""
     out.write(f"phase: {c.phase}{since}\n")
     if c.next_gate:
-        out.write(
-            f"next gate: {c.next_gate} (`asp-provision signoff {c.customer} {c.next_gate}`)\n"
-        )
+        sign = f"asp-provision signoff {c.customer} {c.next_gate} --by NAME"
+        out.write(f"next gate: {printable(c.next_gate)} (`{printable(sign)}`)\n")
     if c.go_live or c.go_live_actual:
         target = c.go_live or "none"
         actual = c.go_live_actual or "not yet"
