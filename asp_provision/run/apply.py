@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager, suppress
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -150,7 +151,8 @@ class Runner:
             return RunResult(run_id, log_dir, "nothing-to-do", {}, check=check)
         inputs = {c: self.document(desired[c]) for c in todo}
         hosts = [self.host(desired[c], steps, with_secrets=True) for c, steps in todo.items()]
-        _phased(hosts, StateReader(self.workspace.state_path).snapshot())
+        before = StateReader(self.workspace.state_path).snapshot()
+        _phased(hosts, before)
         order = [s for s in STEPS if any(s in steps for steps in todo.values())]
         # the variables that held secrets: ansible-playbook does not inherit them
         hidden = secrets.env_names(
@@ -168,7 +170,8 @@ class Runner:
 
         def allocate(store: StateStore) -> None:
             self.place(hosts, store.allocate(wanted))
-            _phased(hosts, store.snapshot())  # under the locks: a suspension meanwhile holds
+            # under the locks: a suspension meanwhile holds
+            _phased(hosts, replace(before, phases=store.query(phases.current_phases, {})))
 
         with self._recording(run_id, "apply", list(todo), log_dir, plan, allocate) as recording:
             store = recording.store
