@@ -246,7 +246,11 @@ class Runner:
         their own; the phase is recorded once they succeeded. A customer that is not in the
         phase it moves from is refused under the lock, before the run is recorded.
         """
-        command, origin = ("suspend", "live") if to == "suspended" else ("resume", "suspended")
+        command, origin, only = (
+            ("suspend", "live", "only a live customer can be suspended")
+            if to == "suspended"
+            else ("resume", "suspended", "only a suspended customer can be resumed")
+        )
         run_id = new_run_id()
         log_dir = self.runs / run_id
         host = self.host(recorded, [GO_LIVE], with_secrets=False, live=True)
@@ -258,12 +262,8 @@ class Runner:
             snapshot = store.snapshot()
             found = snapshot.phases.get(customer)
             if found is None or found.phase != origin:
-                now = found.phase if found else "never applied"
-                raise UserError(
-                    f"{customer} is {now}, not {origin}: "
-                    + ("only a live customer can be suspended" if to == "suspended" else "")
-                    + ("only a suspended customer can be resumed" if to == "live" else "")
-                )
+                now = found.phase if found else "without a phase"
+                raise UserError(f"{customer} is {now}, not {origin}: {only}")
             allocation = snapshot.addresses.get(customer)
             self.place([host], {customer: allocation or legacy_allocation(customer)})
 
