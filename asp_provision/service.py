@@ -31,7 +31,8 @@ if TYPE_CHECKING:
     from asp_provision.lifecycle.history import History
     from asp_provision.plan.model import Plan
     from asp_provision.plan.planner import Desired
-    from asp_provision.run.apply import Progress, Runner, RunResult
+    from asp_provision.run.apply import Runner
+    from asp_provision.run.results import Progress, RunResult
     from asp_provision.run.targets import Inventory
     from asp_provision.scaffold.deal import Deal, DealOption
     from asp_provision.scaffold.deal import Values as DealValues
@@ -46,7 +47,8 @@ if TYPE_CHECKING:
     from asp_provision.spec.across import Taken
     from asp_provision.spec.catalog import Catalog
     from asp_provision.state.locks import Lock
-    from asp_provision.state.store import Snapshot, StateReader
+    from asp_provision.state.phases import PhaseName
+    from asp_provision.state.store import CustomerState, Snapshot, StateReader
     from asp_provision.status import CustomerStatus
 
 SCHEMA_ID = "urn:asp-provision:schema:subscription:v1"
@@ -268,7 +270,11 @@ class Service:
             )
         except (SpecsInvalid, UsageError, PoolExhausted):
             plan = None  # pending is unknown while specs are invalid; the state still shows
-        found = status.build(snapshot, self.state_reader().last_runs(), plan)
+        from asp_provision.state.phases import went_live_at
+
+        reader = self.state_reader()
+        went: dict[str, float] = reader.query(went_live_at, {})
+        found = status.build(snapshot, reader.last_runs(), plan, went, _today())
         if customer is not None:
             found = [c for c in found if c.customer == customer]
             if not found:
@@ -593,21 +599,7 @@ class Service:
 
         With ``export``, :meth:`export` first (told where); if it fails, nothing is torn down.
         """
-        from pydantic import ValidationError
-
-        from asp_provision.plan.planner import Desired
-        from asp_provision.spec.models import Subscription
-
-        snapshot = self.state_reader().snapshot()
-        recorded = snapshot.customers.get(customer)
-        if recorded is None:
-            known = ", ".join(sorted(snapshot.customers)) or "none"
-            raise UsageError(f"customer {customer} is not in the state (applied: {known})")
-        try:
-            sub = Subscription.model_validate(_with_country(recorded.spec, self.catalog))
-        except ValidationError as exc:
-            raise UserError(f"the recorded spec of {customer} cannot be read: {exc}") from None
-        item = Desired(recorded.spec_path or "<state>", "", sub)
+        item, recorded = self._recorded(customer)
         if export is not None:
             export(self.export(customer))
         forks = parallel or self.workspace.settings.forks
@@ -620,6 +612,52 @@ class Service:
             with StateStore(self.workspace.state_path) as store:
                 self.books.end_billing(store, customer, _today(), result.run_id)
         return result
+
+    def _recorded(self, customer: str) -> tuple[Desired, CustomerState]:
+        """``customer`` as the state holds it: its last applied spec, and what it recorded."""
+        from pydantic import ValidationError
+
+        from asp_provision.plan.planner import Desired
+        from asp_provision.spec.models import Subscription
+
+        snapshot = self.state_reader().snapshot()
+        recorded = snapshot.customers.get(customer)
+        if recorded is None:
+            known = ", ".join(sorted(snapshot.customers)) or "none"
+            gone = snapshot.phases.get(customer)
+            was = " (it was offboarded)" if gone is not None else ""
+            raise UsageError(f"customer {customer} is not in the state{was} (applied: {known})")
+        try:
+            sub = Subscription.model_validate(_with_country(recorded.spec, self.catalog))
+        except ValidationError as exc:
+            raise UserError(f"the recorded spec of {customer} cannot be read: {exc}") from None
+        return Desired(recorded.spec_path or "<state>", "", sub), recorded
+
+    def suspend(
+        self, customer: str, reason: str, progress: Progress, parallel: int | None = None
+    ) -> RunResult:
+        """Close a live customer's service to its users, its data kept; billing pauses."""
+        from asp_provision.signoff import one_line
+
+        said = one_line("--reason", reason)
+        assert said is not None
+        return self._change_phase(customer, "suspended", said, progress, parallel)
+
+    def resume(self, customer: str, progress: Progress, parallel: int | None = None) -> RunResult:
+        """Open a suspended customer's service to its users again; billing resumes."""
+        return self._change_phase(customer, "live", "resumed", progress, parallel)
+
+    def _change_phase(
+        self,
+        customer: str,
+        to: PhaseName,
+        reason: str | None,
+        progress: Progress,
+        parallel: int | None,
+    ) -> RunResult:
+        item, _ = self._recorded(customer)
+        forks = parallel or self.workspace.settings.forks
+        return self.runner(progress, [customer]).change_phase(customer, item, to, reason, forks)
 
     def export(self, customer: str) -> Export:
         """Write ``customer``'s users, converted records and ledger to ``.asp/exports/``."""

@@ -35,7 +35,7 @@ class Signed:
     run_id: str | None  # the run that applied the step signed off
 
 
-def _text(option: str, value: str | None) -> str | None:
+def one_line(option: str, value: str | None) -> str | None:
     """``value`` as one line of printable text (it is shown in plans and history)."""
     if value is None:
         return None
@@ -60,9 +60,9 @@ def sign_off(
     revoke: bool = False,
 ) -> Signed:
     """Record ``by``'s sign-off of ``customer``'s gate (or its revocation), append-only."""
-    signer = _text("--by", by)
+    signer = one_line("--by", by)
     assert signer is not None
-    said = _text("--note", note)
+    said = one_line("--note", note)
     with StateStore(state, timeout) as store, store.transaction() as conn:
         row = conn.execute(
             "SELECT spec_json FROM customers WHERE customer = ?", (customer,)

@@ -41,6 +41,11 @@ class CustomerStatus:
     orphaned: bool
     steps: list[StepStatus] = field(default_factory=list)
     renewal: str | None = None  # the end of the current contract term
+    phase: str | None = None  # new (never applied) | onboarding | live | suspended | offboarded
+    phase_since: str | None = None  # when it entered its phase (ISO 8601, UTC)
+    next_gate: str | None = None  # the first gate not signed off, which holds a step back
+    go_live_actual: str | None = None  # the day its go_live step was applied (UTC)
+    days_late: int | None = None  # days after the spec's go_live it went live (or is not yet)
     usage: dict[str, Any] | None = None  # this month's usage against what was sold
 
     def as_dict(self) -> dict[str, Any]:
@@ -66,10 +71,34 @@ def _renewal(billing: dict[str, Any]) -> str | None:
     return renewal_date(start, term, dt.datetime.now(dt.UTC).date()).isoformat()
 
 
+def _days_late(target: str | None, actual: str | None, today: dt.date) -> int | None:
+    """How many days after ``target`` it went live (``actual``), or today is, not live yet.
+
+    0 when on time or early; None without a target.
+    """
+    if not target:
+        return None
+    try:
+        wanted = dt.date.fromisoformat(target)
+    except ValueError:
+        return None
+    went = dt.date.fromisoformat(actual) if actual else today
+    return max(0, (went - wanted).days)
+
+
 def build(
-    snapshot: Snapshot, last_runs: dict[str, RunRecord], plan: Plan | None
+    snapshot: Snapshot,
+    last_runs: dict[str, RunRecord],
+    plan: Plan | None,
+    went_live: dict[str, float] | None = None,
+    today: dt.date | None = None,
 ) -> list[CustomerStatus]:
-    """Merge the state with the plan of the current specs (pending = what would run)."""
+    """Merge the state with the plan of the current specs (pending = what would run).
+
+    ``went_live``: when each customer went live (POSIX seconds), for the actual go-live.
+    """
+    went_live = went_live or {}
+    today = today or dt.datetime.now(dt.UTC).date()
     planned = {c.customer: c for c in plan.customers} if plan else {}
     names = sorted(set(snapshot.customers) | set(planned))
     out = []
@@ -102,6 +131,12 @@ def build(
         go_live = (spec_body.get("onboarding") or {}).get("go_live")
         run = last_runs.get(name)
         renewal = _renewal(spec_body.get("billing") or {})
+        target = cplan.go_live if cplan else (str(go_live) if go_live else None)
+        phase = snapshot.phases.get(name)
+        gone = phase is not None and phase.phase == "offboarded"
+        when_live = _when(went_live.get(name)) if not gone else None
+        actual = when_live[:10] if when_live else None
+        gates = [s.gate for s in cplan.steps if s.gate and not s.gate.signed] if cplan else []
         out.append(
             CustomerStatus(
                 customer=name,
@@ -121,11 +156,16 @@ def build(
                 }
                 if run
                 else None,
-                go_live=cplan.go_live if cplan else (str(go_live) if go_live else None),
+                go_live=target,
                 spec_path=cplan.path if cplan else (recorded.spec_path if recorded else None),
                 orphaned=cplan is None,
                 steps=steps,
                 renewal=renewal,
+                phase=phase.phase if phase else "new",
+                phase_since=_when(phase.at) if phase else None,
+                next_gate=gates[0].name if gates else None,
+                go_live_actual=actual,
+                days_late=None if gone else _days_late(target, actual, today),
             )
         )
     return out

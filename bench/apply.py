@@ -24,12 +24,14 @@ from pathlib import Path
 
 from asp_provision.config import Workspace
 from asp_provision.plan.steps import STEPS
-from asp_provision.run.apply import NoProgress, Runner
+from asp_provision.run.apply import Runner
 from asp_provision.run.executor import RunRequest, _environment
 from asp_provision.run.inventory import build_inventory
 from asp_provision.run.playbook import entry_playbook
+from asp_provision.run.results import NoProgress
 from asp_provision.service import Service
 from asp_provision.site import tls
+from asp_provision.spec.catalog_text import without_gates
 from asp_provision.state.addresses import plan_allocations
 from bench.common import CLI, ROOT, wall, write_specs
 
@@ -37,21 +39,10 @@ from bench.common import CLI, ROOT, wall, write_specs
 def workspace(folder: Path, n: int) -> None:
     """A workspace with N generated customers and the project's playbooks."""
     # without gates, apply takes every customer live, as the plain runs of every role do
-    text = (ROOT / "catalog.yaml").read_text(encoding="utf-8")
-    text = text[: text.index("\ngates:\n")] + "\ngates: {}\n" + _after_gates(text)
+    text = without_gates((ROOT / "catalog.yaml").read_text(encoding="utf-8"))
     (folder / "catalog.yaml").write_text(text, encoding="utf-8")
     shutil.copytree(ROOT / "playbooks", folder / "playbooks")
     write_specs(folder / "specs", n)
-
-
-def _after_gates(text: str) -> str:
-    """The catalog after its ``gates:`` mapping (the next top-level key on)."""
-    rest = text[text.index("\ngates:\n") + len("\ngates:\n") :]
-    lines = rest.splitlines(keepends=True)
-    for i, line in enumerate(lines):
-        if line.strip() and not line.startswith(" "):
-            return "".join(lines[i:])
-    return ""
 
 
 def ansible_inputs(folder: Path) -> tuple[Path, Path, dict[str, str], dict[str, str]]:

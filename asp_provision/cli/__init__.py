@@ -30,6 +30,8 @@ COMMANDS = {
     "status": "runs",
     "history": "runs",
     "unlock": "runs",
+    "suspend": "runs",
+    "resume": "runs",
     "signoff": "onboarding",
     "init": "sales",
     "new": "sales",

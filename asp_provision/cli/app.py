@@ -20,7 +20,7 @@ from asp_provision.errors import AspError, Interrupted, UsageError
 
 if TYPE_CHECKING:
     from asp_provision.config import Workspace
-    from asp_provision.run.apply import Progress
+    from asp_provision.run.results import Progress
     from asp_provision.service import Service
     from asp_provision.spec.batch import ValidationReport
 

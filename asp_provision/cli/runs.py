@@ -1,4 +1,4 @@
-"""Commands that run Ansible or read what ran: apply, destroy, status, history and unlock."""
+"""Commands that run Ansible or read what ran: apply, destroy, suspend, resume, status, history."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ from asp_provision.render.style import printable
 
 if TYPE_CHECKING:
     from asp_provision.lifecycle.export import Export
-    from asp_provision.run.apply import RunResult
+    from asp_provision.run.results import RunResult
 
 StepsOption = Annotated[
     list[str] | None,
@@ -164,6 +164,40 @@ def destroy(
         customer, _progress(), parallel, export=None if no_export else _exported
     )
     results(outcome, sys.stderr)
+    raise typer.Exit(outcome.exit_code)
+
+
+@app.command()
+def suspend(
+    customer: Annotated[str, typer.Argument(help="The live customer to suspend.")],
+    reason: Annotated[
+        str,
+        typer.Option("--reason", help="Why, on one line (kept in the customer's history)."),
+    ],
+    parallel: ParallelOption = None,
+) -> None:
+    """Close a live customer's service to its users (firewall); its data stays, billing pauses."""
+    from asp_provision.render.progress import results
+
+    outcome = _service().suspend(customer, reason, _progress(), parallel)
+    results(outcome, sys.stderr)
+    if outcome.exit_code == 0:
+        sys.stderr.write(f"{customer} is suspended; `asp-provision resume {customer}` reopens.\n")
+    raise typer.Exit(outcome.exit_code)
+
+
+@app.command()
+def resume(
+    customer: Annotated[str, typer.Argument(help="The suspended customer to resume.")],
+    parallel: ParallelOption = None,
+) -> None:
+    """Open a suspended customer's service to its users again; billing resumes."""
+    from asp_provision.render.progress import results
+
+    outcome = _service().resume(customer, _progress(), parallel)
+    results(outcome, sys.stderr)
+    if outcome.exit_code == 0:
+        sys.stderr.write(f"{customer} is live again.\n")
     raise typer.Exit(outcome.exit_code)
 
 

@@ -2,7 +2,7 @@
 
 Each kind of record is an event source: a function that reads what it knows of one
 customer and yields timestamped events. The timeline merges them. A new kind of record
-(sign-offs, say, or the customer's phase changes) is one more function registered with
+(the customer's phase changes, say) is one more function registered with
 :func:`source`, in this module or in one it imports; nothing else changes. Events of one
 instant come in the order of the sources' registration.
 """
@@ -228,6 +228,21 @@ def signoffs(records: Records) -> Iterator[Event]:
             details["note"] = entry.note
         kind = "signoff" if entry.action == "signed" else "signoff-revoked"
         yield Event(_instant(entry.at), "signoffs", kind, summary, step=entry.step, details=details)
+
+
+@source("phases")
+def phases(records: Records) -> Iterator[Event]:
+    """Each move of the customer from one phase to the next (suspend's reason with it)."""
+    if records.state is None:
+        return
+    from asp_provision.state.phases import history as phase_history
+
+    for entry in phase_history(records.state, records.customer):
+        summary = f"phase {entry.phase}" + (f": {entry.reason}" if entry.reason else "")
+        details = {"phase": entry.phase, **({"reason": entry.reason} if entry.reason else {})}
+        yield Event(
+            _instant(entry.at), "phases", "phase-changed", summary, entry.run_id, None, details
+        )
 
 
 @source("ledger")

@@ -56,6 +56,8 @@ READS: Mapping[str, tuple[str, ...]] = {
     "firewall": ("spec.network.allow_from",),
     "firewall_live": ("spec.network.allow_from",),
     "firewall_staging": (),
+    "live": (),  # the customer's phase, from the state
+    "suspended": (),
     "web_allow": ("spec.network.allow_from",),
     "conversion_source": ("spec.onboarding.data_conversion.file",),
     "conversion": ("spec.onboarding.data_conversion",),
@@ -89,15 +91,22 @@ def allowlist(cidrs: list[str], version: int) -> list[str]:
     return [c for c in cidrs if (6 if ":" in c else 4) == version]
 
 
-def admitted(allow_from: Sequence[str], staging: Sequence[str], live: bool) -> dict[str, Any]:
+def admitted(
+    allow_from: Sequence[str], staging: Sequence[str], live: bool, suspended: bool = False
+) -> dict[str, Any]:
     """The networks the firewall admits to the service, by IP version.
 
     Until the customer goes live, only the ASP's staging networks; from then on the
-    spec's allowlist too (the staging networks stay, for support). Each network once,
-    the staging networks first.
+    spec's allowlist too (the staging networks stay, for support), unless it is
+    suspended. Each network once, the staging networks first.
     """
     cidrs = list(dict.fromkeys([*staging, *allow_from])) if live else list(dict.fromkeys(staging))
-    return {"v4": allowlist(cidrs, 4), "v6": allowlist(cidrs, 6), "live": live}
+    return {
+        "v4": allowlist(cidrs, 4),
+        "v6": allowlist(cidrs, 6),
+        "live": live,
+        "suspended": suspended,
+    }
 
 
 def web_allow(allow_from: Sequence[str], staging: Sequence[str]) -> list[str]:
@@ -217,22 +226,28 @@ def derive(
     zones: Sequence[str],
     *,
     live: bool = False,
+    suspended: bool = False,
     staging: Sequence[str] = (),
     workspace: Path | None = None,
 ) -> dict[str, Any]:
     """The host variable ``asp_derived`` of a customer (``document``: its effective spec).
 
     ``zones``: the site's placement zones (the catalog's), first the default one;
-    ``live``: the customer has gone live (its go_live step was applied); ``staging``: the
-    catalog's staging networks; ``workspace``: where a data conversion's source is.
+    ``live``: the customer has gone live (its go_live step was applied); ``suspended``:
+    its service is closed to its users, so whichever step writes the firewall admits only
+    the staging networks (resume reopens it); ``staging``: the catalog's staging networks;
+    ``workspace``: where a data conversion's source is.
     """
     spec = document["spec"]
     net = spec["network"]
     onboarding = spec.get("onboarding")
     return {
-        "firewall": admitted(net["allow_from"], staging, live),
-        "firewall_live": admitted(net["allow_from"], staging, True),
+        # the firewall of the customer's phase; go-live's, which opens unless suspended
+        "firewall": admitted(net["allow_from"], staging, live and not suspended, suspended),
+        "firewall_live": admitted(net["allow_from"], staging, not suspended, suspended),
         "firewall_staging": admitted(net["allow_from"], staging, False),
+        "live": live,
+        "suspended": suspended,
         "web_allow": web_allow(net["allow_from"], staging),
         "conversion_source": conversion_source(onboarding, workspace),
         "conversion": conversion(onboarding),

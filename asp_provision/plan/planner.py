@@ -27,6 +27,7 @@ from asp_provision.spec.check import CheckedSpec
 from asp_provision.spec.effective import effective_document
 from asp_provision.spec.models import Subscription
 from asp_provision.state.addresses import Wanted
+from asp_provision.state.phases import Phase
 from asp_provision.state.signoffs import SignOff
 from asp_provision.state.store import CustomerState, Snapshot, StepState
 
@@ -128,7 +129,8 @@ def make_plan(
     for item in items:
         recorded = state.customers.get(item.customer)
         signed = state.signoffs.get(item.customer, {})
-        customers.append(_customer_plan(item, recorded, catalog, hours, accounts, signed))
+        plan = _customer_plan(item, recorded, catalog, hours, accounts, signed)
+        customers.append(_with_phase_note(plan, state.phases.get(item.customer)))
     found = planned_addresses([c.customer for c in customers], state, addresses or Wanted.default())
     customers = [with_address(c, found[c.customer], hours[c.customer]) for c in customers]
     orphaned = [
@@ -224,6 +226,18 @@ def _customer_plan(
         charges=charges,
         notes=_secret_notes(item.secrets, recorded),
     )
+
+
+def _with_phase_note(plan: CustomerPlan, phase: Phase | None) -> CustomerPlan:
+    """``plan`` noting that its customer is suspended: no step of it reopens the service."""
+    if phase is None or phase.phase != "suspended":
+        return plan
+    since = dt.datetime.fromtimestamp(phase.at, dt.UTC).date().isoformat()
+    note = (
+        f"suspended since {since}" + (f" ({phase.reason})" if phase.reason else "") + ": the "
+        f"firewall stays closed to its users; `asp-provision resume {plan.customer}` reopens it"
+    )
+    return plan.model_copy(update={"notes": [*plan.notes, note]})
 
 
 def _secret_notes(check: SecretCheck | None, recorded: CustomerState | None) -> list[str]:

@@ -19,8 +19,8 @@ from rich.table import Table
 from rich.text import Text
 
 from asp_provision.render.style import printable, use_colour
-from asp_provision.run.apply import RunResult
 from asp_provision.run.events import Event, StepFinished, StepStarted, TaskStarted
+from asp_provision.run.results import RunResult
 
 
 def console(stream: TextIO) -> Console:

@@ -64,6 +64,20 @@ def _usage(usage: dict[str, Any], out: TextIO) -> None:
         out.write(f"  {name:<10} {how} {used} of {figures['sold']}{unit} sold\n")
 
 
+def _lifecycle(c: CustomerStatus, out: TextIO) -> None:
+    """The customer's phase, the gate it waits for, and its go-live against the target."""
+    since = f" since {_short(c.phase_since)}" if c.phase_since else ""
+    out.write(f"phase: {c.phase}{since}\n")
+    if c.next_gate:
+        sign = f"asp-provision signoff {c.customer} {c.next_gate} --by NAME"
+        out.write(f"next gate: {printable(c.next_gate)} (`{printable(sign)}`)\n")
+    if c.go_live or c.go_live_actual:
+        target = c.go_live or "none"
+        actual = c.go_live_actual or "not yet"
+        late = f" ({c.days_late} days late)" if c.days_late else ""
+        out.write(f"go-live: target {target}, actual {actual}{late}\n")
+
+
 def status_text(customers: list[CustomerStatus], out: TextIO, one: bool) -> None:
     """The overview table, or each step of a single customer."""
     con = console(out)
@@ -79,6 +93,7 @@ def status_text(customers: list[CustomerStatus], out: TextIO, one: bool) -> None
                 + ("  (orphaned: spec gone)" if c.orphaned else ""),
             )
         )
+        _lifecycle(c, out)
         table = Table(show_edge=False, pad_edge=False)
         for column in ("step", "status", "since", "run", "message"):
             table.add_column(column)
@@ -99,6 +114,7 @@ def status_text(customers: list[CustomerStatus], out: TextIO, one: bool) -> None
     table = Table(show_edge=False, pad_edge=False)
     for column in (
         "customer",
+        "phase",
         "tier",
         "application",
         "applied",
@@ -115,6 +131,7 @@ def status_text(customers: list[CustomerStatus], out: TextIO, one: bool) -> None
         name = Text(c.customer + (" (orphaned)" if c.orphaned else ""))
         table.add_row(
             name,
+            c.phase or "",
             printable(c.tier or ""),
             printable(c.application or ""),
             str(c.applied),

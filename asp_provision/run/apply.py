@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import secrets as random
 import sys
 import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager, suppress
-from dataclasses import dataclass, field
+from dataclasses import replace
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from asp_provision.config import Workspace, shown
-from asp_provision.errors import StateError, UsageError
+from asp_provision.errors import StateError, UsageError, UserError
 from asp_provision.plan.addressing import layout
 from asp_provision.plan.diff import SECRET_SHOWN, digest, step_inputs, with_fingerprints
 from asp_provision.plan.model import Plan
@@ -25,93 +24,16 @@ from asp_provision.run.inventory import Host
 from asp_provision.run.overrides import Override
 from asp_provision.run.playbook import needed_files
 from asp_provision.run.recording import Recording, recording
+from asp_provision.run.results import CustomerRun, Progress, RunResult, new_run_id
 from asp_provision.run.targets import Inventory
 from asp_provision.site import tls
 from asp_provision.spec.catalog import Catalog
 from asp_provision.spec.effective import effective_document
 from asp_provision.spec.models import secret_paths
-from asp_provision.state import locks
+from asp_provision.state import locks, phases
 from asp_provision.state.addresses import Allocation, legacy_allocation, plan_allocations
+from asp_provision.state.phases import PhaseName
 from asp_provision.state.store import Snapshot, StateReader, StateStore
-
-
-class Progress(Protocol):
-    """What a run tells the person watching it."""
-
-    def start(self, customers: dict[str, list[str]], run_id: str) -> None:
-        """The run begins: each customer with the steps it will run."""
-
-    def event(self, event: Event) -> None:
-        """Something happened."""
-
-    def tick(self) -> None:
-        """Time passed (for elapsed-time displays)."""
-
-    def stop(self) -> None:
-        """The run is over."""
-
-
-class NoProgress:
-    """Shows nothing."""
-
-    def start(self, customers: dict[str, list[str]], run_id: str) -> None:
-        """Nothing to show."""
-
-    def event(self, event: Event) -> None:
-        """Nothing to show."""
-
-    def tick(self) -> None:
-        """Nothing to show."""
-
-    def stop(self) -> None:
-        """Nothing to show."""
-
-
-@dataclass(slots=True)
-class CustomerRun:
-    """What one customer's steps did in a run."""
-
-    customer: str
-    planned: list[str]
-    ok: list[str] = field(default_factory=list)
-    failed: str | None = None
-    task: str | None = None
-    message: str | None = None
-    changed: int = 0
-    seconds: float = 0.0
-    drift: dict[str, list[str]] = field(default_factory=dict)
-
-    @property
-    def status(self) -> str:
-        """Succeeded | failed | incomplete."""
-        if self.failed:
-            return "failed"
-        return "succeeded" if len(self.ok) == len(self.planned) else "incomplete"
-
-
-@dataclass(slots=True)
-class RunResult:
-    """The outcome of apply, destroy or a check run."""
-
-    run_id: str
-    log_dir: Path
-    outcome: str  # succeeded | failed | interrupted | error | nothing-to-do
-    customers: dict[str, CustomerRun]
-    message: str | None = None
-    seconds: float = 0.0
-    check: bool = False
-    state_problem: str | None = None  # why the state could not record the run
-    site_note: str | None = None  # what became of the served local site after the run
-
-    @property
-    def exit_code(self) -> int:
-        """0 succeeded, 1 failed, 130 interrupted."""
-        return {"succeeded": 0, "nothing-to-do": 0, "interrupted": 130}.get(self.outcome, 1)
-
-
-def new_run_id() -> str:
-    """A sortable, unique run id: 20261124T093000-1a2b."""
-    return time.strftime("%Y%m%dT%H%M%S") + "-" + random.token_hex(2)
 
 
 def _secret_name(dotted: str) -> str:
@@ -229,11 +151,9 @@ class Runner:
         if not todo:
             return RunResult(run_id, log_dir, "nothing-to-do", {}, check=check)
         inputs = {c: self.document(desired[c]) for c in todo}
-        live = gone_live(StateReader(self.workspace.state_path).snapshot())
-        hosts = [
-            self.host(desired[c], steps, with_secrets=True, live=c in live)
-            for c, steps in todo.items()
-        ]
+        hosts = [self.host(desired[c], steps, with_secrets=True) for c, steps in todo.items()]
+        before = StateReader(self.workspace.state_path).snapshot()
+        _phased(hosts, before)
         served = None if check else self.served_site()
         for host in hosts:
             host.served = served
@@ -254,6 +174,8 @@ class Runner:
 
         def allocate(store: StateStore) -> None:
             self.place(hosts, store.allocate(wanted))
+            # under the locks: a suspension meanwhile holds
+            _phased(hosts, replace(before, phases=store.query(phases.current_phases, {})))
 
         with self._recording(run_id, "apply", list(todo), log_dir, plan, allocate) as recording:
             store = recording.store
@@ -264,6 +186,8 @@ class Runner:
                     item.subscription.model_dump(mode="json", by_alias=True, exclude_none=True),
                     item.path,
                 )
+            with store.transaction() as conn:
+                phases.started_onboarding(conn, todo, run_id)
 
             def record(event: StepFinished) -> None:
                 if not event.ok:
@@ -282,6 +206,9 @@ class Runner:
                     input_hash=digest(applied),
                     inputs=applied,
                 )
+                if event.step == GO_LIVE:
+                    with store.transaction() as conn:
+                        phases.went_live(conn, event.customer, run_id)
 
             result = self._execute(request, run_id, results, record, recording)
         return self.refresh_site(recording.conclude(result))
@@ -310,7 +237,7 @@ class Runner:
             result = self._execute(request, run_id, results, record, recording)
             if result.outcome == "succeeded" and recording.failure is None:
                 with suppress(StopRun):
-                    recording.write(lambda: store.forget_customer(customer))
+                    recording.write(lambda: store.forget_customer(customer, run_id))
                 tls.forget(self.workspace.asp_dir, customer)
         return self.refresh_site(recording.conclude(result))
 
@@ -351,6 +278,48 @@ class Runner:
             )
         return result
 
+    def change_phase(
+        self, customer: str, recorded: Desired, to: PhaseName, reason: str | None, forks: int
+    ) -> RunResult:
+        """Suspend a live customer (``to`` suspended), or resume a suspended one (``to`` live).
+
+        go_live's ``suspend`` or ``resume`` tasks run under the customer's lock, as a run of
+        their own; the phase is recorded once they succeeded. A customer that is not in the
+        phase it moves from is refused under the lock, before the run is recorded.
+        """
+        command, origin, only = (
+            ("suspend", "live", "only a live customer can be suspended")
+            if to == "suspended"
+            else ("resume", "suspended", "only a suspended customer can be resumed")
+        )
+        run_id = new_run_id()
+        log_dir = self.runs / run_id
+        host = self.host(recorded, [GO_LIVE], with_secrets=False, live=True)
+        host.suspended = to == "suspended"
+        request = self._request([host], [GO_LIVE], log_dir, forks, tasks=command)
+        results = {customer: CustomerRun(customer, [GO_LIVE])}
+
+        def check(store: StateStore) -> None:
+            snapshot = store.snapshot()
+            found = snapshot.phases.get(customer)
+            if found is None or found.phase != origin:
+                now = found.phase if found else "without a phase"
+                raise UserError(f"{customer} is {now}, not {origin}: {only}")
+            allocation = snapshot.addresses.get(customer)
+            self.place([host], {customer: allocation or legacy_allocation(customer)})
+
+        with self._recording(run_id, command, [customer], log_dir, None, check) as recording:
+            result = self._execute(request, run_id, results, None, recording)
+            if result.outcome == "succeeded" and recording.failure is None:
+
+                def moved() -> None:
+                    with recording.store.transaction() as conn:
+                        phases.record_phase(conn, customer, to, reason, run_id)
+
+                with suppress(StopRun):
+                    recording.write(moved)
+        return recording.conclude(result)
+
     def place(self, hosts: list[Host], allocations: dict[str, Allocation]) -> None:
         """Give each host its subnet, service and server addresses."""
         for host in hosts:
@@ -374,6 +343,7 @@ class Runner:
         check: bool = False,
         teardown: bool = False,
         hidden_env: set[str] | None = None,
+        tasks: str | None = None,
     ) -> RunRequest:
         """The run of ``steps`` (or their teardowns) for ``hosts``, with this workspace's settings.
 
@@ -385,6 +355,7 @@ class Runner:
             playbooks=self.playbooks,
             log_dir=log_dir,
             teardown=teardown,
+            tasks=tasks,
             check=check,
             forks=forks,
             mitogen=self.workspace.settings.mitogen,
@@ -392,7 +363,7 @@ class Runner:
             asp_dir=self.workspace.asp_dir,
             hidden_env=frozenset(hidden_env or ()),
         )
-        needed = needed_files(steps, teardown)
+        needed = needed_files(steps, teardown, tasks)
         missing = [shown(self.playbooks / f) for f in needed if not (self.playbooks / f).is_file()]
         if missing:
             raise UsageError(
@@ -473,12 +444,25 @@ class Runner:
 
 
 def gone_live(snapshot: Snapshot) -> set[str]:
-    """The customers whose go-live was applied (a later failed update leaves them live)."""
+    """The customers that went live.
+
+    Their go-live was applied (a later failed update leaves them live), or their phase
+    says so (a customer in service before the onboarding steps existed).
+    """
     return {
         name
         for name, customer in snapshot.customers.items()
         if (step := customer.steps.get(GO_LIVE)) is not None and step.input_hash is not None
-    }
+    } | {name for name, found in snapshot.phases.items() if found.phase in ("live", "suspended")}
+
+
+def _phased(hosts: list[Host], snapshot: Snapshot) -> None:
+    """Give each host its phase: gone live, and suspended (its firewall closed)."""
+    live = gone_live(snapshot)
+    for host in hosts:
+        host.live = host.customer in live
+        found = snapshot.phases.get(host.customer)
+        host.suspended = found is not None and found.phase == "suspended"
 
 
 def _record_failure(store: StateStore, event: StepFinished, run_id: str, prefix: str = "") -> None:

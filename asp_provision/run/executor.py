@@ -58,6 +58,7 @@ class RunRequest:
     playbooks: Path
     log_dir: Path
     teardown: bool = False
+    tasks: str | None = None  # one other task file of each step's role to run (suspend)
     check: bool = False
     forks: int = 5
     mitogen: bool = True
@@ -294,7 +295,10 @@ class Executor:
             project.mkdir()
             (project / "main.yml").write_text(
                 json.dumps(
-                    entry_playbook(request.steps, request.playbooks, request.teardown), indent=1
+                    entry_playbook(
+                        request.steps, request.playbooks, request.teardown, request.tasks
+                    ),
+                    indent=1,
                 )
             )
             inventory = private / "inventory"
@@ -310,7 +314,9 @@ class Executor:
             envvars = _environment(request, private, roles)
             log.write(
                 f"# asp-provision: strategy {envvars.get('ANSIBLE_STRATEGY', 'linear')}, "
-                f"forks {request.forks}, check {request.check}, teardown {request.teardown}\n"
+                f"forks {request.forks}, check {request.check}, teardown {request.teardown}"
+                + (f", tasks {request.tasks}" if request.tasks else "")
+                + "\n"
             )
 
             def handler(event: dict[str, Any]) -> bool:

@@ -72,6 +72,7 @@ class Host:
     zones: tuple[str, ...] = ("zone-a",)  # the site's placement zones, the default first
     tls: TlsFiles | None = None  # where its certificate and key are (never their text)
     live: bool = False  # its go_live step was applied: the firewall admits its allowlist
+    suspended: bool = False  # suspended: the firewall admits only the staging networks
     staging: tuple[str, ...] = ()  # the catalog's staging networks
     workspace: Path | None = None  # where its data conversion's source file is
     served: dict[str, Any] | None = None  # the served local site: port, trust, refresh argv
@@ -105,6 +106,7 @@ class Host:
                 self.network,
                 self.zones,
                 live=self.live,
+                suspended=self.suspended,
                 staging=self.staging,
                 workspace=self.workspace,
             )

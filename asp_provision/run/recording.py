@@ -19,7 +19,7 @@ from asp_provision.state.store import StateStore
 
 if TYPE_CHECKING:
     from asp_provision.plan.model import Plan
-    from asp_provision.run.apply import RunResult
+    from asp_provision.run.results import RunResult
 
 
 @dataclass(slots=True)

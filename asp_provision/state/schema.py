@@ -8,9 +8,9 @@ from contextlib import suppress
 from pathlib import Path
 
 from asp_provision.errors import StateError
-from asp_provision.state import addresses
+from asp_provision.state import addresses, phases
 
-SCHEMA_VERSION = 9
+SCHEMA_VERSION = 10
 
 _V1 = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -215,11 +215,40 @@ def _signoffs(conn: sqlite3.Connection) -> None:
         CREATE INDEX signoffs_customer ON signoffs (customer, gate, id)
         """,
     )
+    append_only(conn, "signoffs", "sign-offs")
+
+
+def append_only(conn: sqlite3.Connection, table: str, what: str) -> None:
+    """Triggers that refuse to change or delete a row of ``table`` (its rows: ``what``)."""
     for verb in ("UPDATE", "DELETE"):
         conn.execute(
-            f"CREATE TRIGGER signoffs_no_{verb.lower()} BEFORE {verb} ON signoffs "
-            "BEGIN SELECT RAISE(ABORT, 'sign-offs are append-only'); END"
+            f"CREATE TRIGGER {table}_no_{verb.lower()} BEFORE {verb} ON {table} "
+            f"BEGIN SELECT RAISE(ABORT, '{what} are append-only'); END"
         )
+
+
+def _phases(conn: sqlite3.Connection) -> None:
+    """Version 10: each customer's phase (onboarding, live, suspended, offboarded), append-only.
+
+    Customers already applied are given their phase: see :func:`phases.backfill`.
+    """
+    _script(
+        conn,
+        """
+        CREATE TABLE phases (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            customer TEXT NOT NULL,
+            phase TEXT NOT NULL
+                CHECK (phase IN ('onboarding', 'live', 'suspended', 'offboarded')),
+            reason TEXT,
+            run_id TEXT,
+            at REAL NOT NULL
+        );
+        CREATE INDEX phases_customer ON phases (customer, id)
+        """,
+    )
+    append_only(conn, "phases", "phase changes")
+    phases.backfill(conn)
 
 
 MIGRATIONS: dict[int, Migration] = {
@@ -232,6 +261,7 @@ MIGRATIONS: dict[int, Migration] = {
     7: _BILLING,
     8: _STEP_RESULTS,
     9: _signoffs,
+    10: _phases,
 }
 """What brings a database from version N-1 to N: a SQL script, or a function run in the
 migration's transaction when SQL alone cannot say it."""

@@ -21,6 +21,7 @@ from typing import Any, TypeVar, cast
 from asp_provision.errors import StateError
 from asp_provision.state import addresses
 from asp_provision.state.addresses import Allocation
+from asp_provision.state.phases import Phase, current_phases, record_phase
 from asp_provision.state.process import gone
 from asp_provision.state.schema import SCHEMA_VERSION, migrate
 from asp_provision.state.signoffs import SignOff, latest_signoffs
@@ -89,6 +90,8 @@ class Snapshot:
     addresses: dict[str, Allocation] = field(default_factory=dict)
     # customer -> gate -> its newest signature or revocation
     signoffs: dict[str, dict[str, SignOff]] = field(default_factory=dict)
+    # customer -> its current phase (offboarded customers too)
+    phases: dict[str, Phase] = field(default_factory=dict)
 
 
 BUSY_TIMEOUT = 10.0
@@ -331,7 +334,13 @@ def _read_snapshot(conn: sqlite3.Connection) -> Snapshot:
         for row in conn.execute("SELECT customer, spec_json, spec_path, updated_at FROM customers")
     }
     serial = int(serial_row[0]) if serial_row else 0
-    return Snapshot(serial, customers, addresses.read_allocations(conn), latest_signoffs(conn))
+    return Snapshot(
+        serial,
+        customers,
+        addresses.read_allocations(conn),
+        latest_signoffs(conn),
+        current_phases(conn),
+    )
 
 
 def _journal(
@@ -528,9 +537,10 @@ class StateStore(StateReader):
             _journal(conn, customer, step, run_id, "torn-down", None)
             conn.execute("DELETE FROM steps WHERE customer = ? AND step = ?", (customer, step))
 
-    def forget_customer(self, customer: str) -> None:
+    def forget_customer(self, customer: str, run_id: str | None = None) -> None:
         """Remove a customer once offboarded, releasing its addresses (its runs are kept)."""
         with self.transaction() as conn:
+            record_phase(conn, customer, "offboarded", "destroyed", run_id)
             conn.execute("DELETE FROM steps WHERE customer = ?", (customer,))
             conn.execute("DELETE FROM customers WHERE customer = ?", (customer,))
             conn.execute("DELETE FROM addresses WHERE customer = ?", (customer,))

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from asp_provision.spec.catalog_text import without_gates
 from tests.cli.helpers import ROOT, run_cli
 
 SECRET = "oidc-Secret-7f3a9c-never-shown"
@@ -28,7 +29,7 @@ def make_workspace(folder: Path, gates: bool = False) -> Path:
     shutil.copytree(ROOT / "specs", folder / "specs")
     text = (ROOT / "catalog.yaml").read_text(encoding="utf-8")
     if not gates:
-        text = text[: text.index("\ngates:\n")] + "\ngates: {}\n"
+        text = without_gates(text)
     (folder / "catalog.yaml").write_text(text, encoding="utf-8")
     (folder / "playbooks").symlink_to(ROOT / "playbooks")
     return folder

@@ -3,7 +3,9 @@
 apply provisions the customer, converts its records (some of them bad), runs the
 acceptance checks and writes the training invitations, then stops before go_live, which
 waits for the customer's user acceptance sign-off; once it is given, apply opens the
-firewall, publishes the domain and starts billing; a second apply changes nothing.
+firewall, publishes the domain and starts billing; a second apply changes nothing. Once
+live, suspend closes the firewall to the customer's users and resume reopens it, plan and
+apply leave a suspended customer closed, and destroy exports then offboards it.
 """
 
 from __future__ import annotations
@@ -240,3 +242,90 @@ def test_a_changed_source_is_an_update_and_lapses_nothing_else(tmp_path: Path) -
     revoked = cli(ws, "signoff", "acme-corp", "uat", "--by", "Jane Doe", "--revoke")
     assert revoked.returncode == 0, revoked.stderr
     assert "revoked by Jane Doe" in revoked.stderr
+
+
+def _elements(site: Path) -> list[str]:
+    """The networks the customer's firewall admits (IPv4), as written on the site."""
+    nft = (site / "network" / "nftables.nft").read_text()
+    (found,) = re.findall(r"set allow_from_v4 \{[^}]*?(?:elements = \{ ([^}]*) \})?\s*\}", nft)
+    return found.split(", ") if found else []
+
+
+def test_a_live_customer_is_suspended_resumed_then_offboarded_with_its_export(
+    tmp_path: Path,
+) -> None:
+    ws = _onboarding_workspace(tmp_path / "ws")
+    staging = load_catalog(ws / "catalog.yaml").staging_networks
+    allowlist = ["203.0.113.0/24", "198.51.100.7/32"]
+    site, ledger = _site(ws), _site(ws) / "billing" / "ledger.db"
+    assert cli(ws, "apply", "--yes").returncode == 0
+    assert json.loads(cli(ws, "status", "--format", "json").stdout)["customers"][0]["phase"] == (
+        "onboarding"
+    )
+    early = cli(ws, "suspend", "acme-corp", "--reason", "unpaid invoice")
+    assert early.returncode == 1 and "acme-corp is onboarding, not live" in early.stderr
+    assert cli(ws, "signoff", "acme-corp", "uat", "--by", "Jane Doe").returncode == 0
+    assert cli(ws, "apply", "--yes").returncode == 0
+    assert _elements(site) == [*staging, *allowlist]
+    records = query(site / "application" / "users.db", "SELECT key FROM converted_records")
+
+    suspended = cli(ws, "suspend", "acme-corp", "--reason", "unpaid invoice 2026-11")
+    assert suspended.returncode == 0, suspended.stdout + suspended.stderr
+    assert "acme-corp is suspended" in suspended.stderr
+    # closed to its users, open to the ASP's staging networks; its data and its domain stay
+    assert _elements(site) == staging
+    assert (site / "network" / "dns" / "public" / "mail.acme.example.zone").is_file()
+    assert query(site / "application" / "users.db", "SELECT key FROM converted_records") == (
+        records
+    )
+    events = query(ledger, "SELECT event FROM events WHERE event LIKE 'billing-%' ORDER BY id")
+    assert events == [("billing-started",), ("billing-paused",)]
+    again = cli(ws, "suspend", "acme-corp", "--reason", "twice")
+    assert again.returncode == 1 and "acme-corp is suspended, not live" in again.stderr
+
+    # neither plan nor apply reopens it: the allowlist's change runs the network and go_live
+    plan = cli(ws, "plan")
+    assert "note: suspended since" in plan.stdout + plan.stderr
+    assert "(unpaid invoice 2026-11)" in plan.stdout + plan.stderr
+    spec = ws / "specs" / "acme-corp.yaml"
+    spec.write_text(spec.read_text().replace("198.51.100.7/32", "198.51.100.8/32"))
+    changed = cli(ws, "apply", "--yes")
+    assert changed.returncode == 0, changed.stdout + changed.stderr
+    assert _elements(site) == staging
+    status = json.loads(cli(ws, "status", "--format", "json").stdout)["customers"][0]
+    assert status["phase"] == "suspended" and status["next_gate"] is None
+    assert status["go_live"] == "2026-12-15" and status["go_live_actual"] is not None
+
+    resumed = cli(ws, "resume", "acme-corp")
+    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+    assert _elements(site) == [*staging, "203.0.113.0/24", "198.51.100.8/32"]
+    events = query(ledger, "SELECT event FROM events WHERE event LIKE 'billing-%' ORDER BY id")
+    assert events == [("billing-started",), ("billing-paused",), ("billing-resumed",)]
+    assert cli(ws, "resume", "acme-corp").returncode == 1
+
+    destroyed = cli(ws, "destroy", "acme-corp", "--yes")
+    assert destroyed.returncode == 0, destroyed.stdout + destroyed.stderr
+    (archive,) = (ws / ".asp" / "exports").glob("acme-corp-*.tar.gz")
+    assert "Exported" in destroyed.stderr and archive.name in destroyed.stderr
+    assert not (site / "application" / "users.db").exists()
+    timeline = json.loads(cli(ws, "history", "acme-corp", "--format", "json").stdout)["events"]
+    changes = [(e["details"]["phase"], e["run_id"]) for e in timeline if e["source"] == "phases"]
+    assert [phase for phase, _ in changes] == [
+        "onboarding",
+        "live",
+        "suspended",
+        "live",
+        "offboarded",
+    ]
+    commands = {
+        e["run_id"]: e["details"]["command"] for e in timeline if e["event"] == "run-started"
+    }
+    assert [commands[run] for _, run in changes] == [
+        "apply",
+        "apply",
+        "suspend",
+        "resume",
+        "destroy",
+    ]
+    gone = cli(ws, "suspend", "acme-corp", "--reason", "late")
+    assert gone.returncode == 2 and "it was offboarded" in gone.stderr

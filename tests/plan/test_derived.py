@@ -143,3 +143,27 @@ def test_every_derived_value_declares_what_it_is_computed_from() -> None:
 
 def _acme_document() -> dict[str, Any]:
     return {"spec": _fixture_hosts()["acme-corp"]["asp_spec"], "tier": {"name": "gold"}}
+
+
+@pytest.mark.parametrize(
+    ("live", "suspended", "firewall", "go_live"),
+    [
+        (False, False, "staging", "open"),  # onboarding: go-live opens it
+        (True, False, "open", "open"),
+        (True, True, "staging", "staging"),  # nothing reopens a suspended service
+    ],
+)
+def test_the_firewall_of_each_phase(
+    live: bool, suspended: bool, firewall: str, go_live: str
+) -> None:
+    staging = ["10.255.0.0/16"]
+    allow = _acme_document()["spec"]["network"]["allow_from"]
+    found = derived.derive(
+        "acme-corp", _acme_document(), ACME, ZONES, live=live, suspended=suspended, staging=staging
+    )
+    admitted = {"staging": staging, "open": [*staging, *allow]}
+    assert found["firewall"]["v4"] == admitted[firewall]
+    assert found["firewall_live"]["v4"] == admitted[go_live]
+    assert found["firewall_staging"]["v4"] == staging
+    assert (found["live"], found["suspended"]) == (live, suspended)
+    assert found["firewall"]["suspended"] is suspended
