@@ -10,7 +10,7 @@ from typing import Any, cast
 import pytest
 
 from asp_provision.errors import StateError
-from asp_provision.state import ledger, sla
+from asp_provision.state import ledger, phases, sla
 from asp_provision.state.addresses import Wanted
 from asp_provision.state.schema import MIGRATIONS, SCHEMA_VERSION
 from asp_provision.state.signoffs import SignOff, history, record
@@ -159,6 +159,34 @@ def test_signoffs_are_append_only(state: StateLocation) -> None:
     assert StateReader(state).snapshot().signoffs["acme-corp"]["uat"] == entry
     with pytest.raises(Exception, match="append-only"):
         execute(state, "DELETE FROM signoffs")  # the database refuses it, whoever asks
+
+
+def test_phases_are_append_only_and_read_as_each_customers_latest(
+    state: StateLocation,
+) -> None:
+    with StateStore(state) as store:
+        store.record_spec("acme-corp", SPEC, "specs/acme-corp.yaml")
+        with store.transaction() as conn:
+            phases.record_phase(conn, "acme-corp", "onboarding", run_id="r1")
+            phases.record_phase(conn, "acme-corp", "live", run_id="r2")
+            phases.record_phase(conn, "acme-corp", "suspended", "unpaid invoice", "r3")
+        for change in ("UPDATE phases SET phase = 'live'", "DELETE FROM phases"):
+            with pytest.raises(StateError, match="append-only"), store.transaction() as conn:
+                conn.execute(change)
+    found = StateReader(state).snapshot().phases["acme-corp"]
+    assert (found.phase, found.reason, found.run_id) == ("suspended", "unpaid invoice", "r3")
+    with StateStore(state) as store:
+        store.forget_customer("acme-corp", "r4")
+        with store.transaction() as conn:
+            changes = [(p.phase, p.run_id) for p in phases.history(conn, "acme-corp")]
+    assert changes == [
+        ("onboarding", "r1"),
+        ("live", "r2"),
+        ("suspended", "r3"),
+        ("offboarded", "r4"),
+    ]
+    with pytest.raises(Exception, match="append-only"):
+        execute(state, "DELETE FROM phases")  # the database refuses it, whoever asks
 
 
 def _old_state(state: StateLocation, upto: int) -> None:
