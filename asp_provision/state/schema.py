@@ -227,11 +227,19 @@ _RESERVED = ""
 
 # version 11: the tickets of a customer and priority, in order of creation, read from one
 # index that holds every column the service-level report measures (no look-ups into the
-# table); it replaces the index on customer and creation
-_TICKETS_COVERED = """
+# table); it replaces the index on customer and creation. And the day billing of each
+# customer started at go-live, recorded once, when its terms recorded before moved to it
+_V11 = """
 CREATE INDEX tickets_customer_priority
     ON tickets (customer, priority, created, first_response, resolved);
 DROP INDEX tickets_customer_created;
+CREATE TABLE billing_starts (
+    customer TEXT PRIMARY KEY,
+    day TEXT NOT NULL,
+    moved INTEGER NOT NULL,
+    run_id TEXT,
+    recorded_at REAL NOT NULL
+);
 """
 
 MIGRATIONS: dict[int, Migration] = {
@@ -245,7 +253,7 @@ MIGRATIONS: dict[int, Migration] = {
     8: _STEP_RESULTS,
     9: _signoffs,
     10: _RESERVED,
-    11: _TICKETS_COVERED,
+    11: _V11,
 }
 """What brings a database from version N-1 to N: a SQL script, or a function run in the
 migration's transaction when SQL alone cannot say it."""
