@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import os
 import sqlite3
 import subprocess
 import sys
@@ -99,11 +98,24 @@ def fresh_invoice(state: Path, folder: Path) -> list[str]:
     ]
 
 
+_MEASURE = (
+    "import resource, subprocess, sys;"
+    "subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL);"
+    "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
+)
+
+
 def max_rss_mb(cmd: list[str]) -> float:
-    """Peak resident memory (MB) of one run of ``cmd``."""
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    _, _, usage = os.wait4(proc.pid, 0)
-    return usage.ru_maxrss / 1024
+    """Peak resident memory (MB) of one run of ``cmd``.
+
+    A child's peak counts the memory of the process it was forked from, and this one
+    holds the terms of every customer by now: ``cmd`` is run from a small process, whose
+    own child's peak is its own.
+    """
+    out = subprocess.run(
+        [sys.executable, "-c", _MEASURE, *cmd], capture_output=True, text=True, check=True
+    )
+    return int(out.stdout.strip()) / 1024
 
 
 def workspace(folder: Path, count: int) -> list[str]:
