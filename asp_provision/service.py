@@ -584,9 +584,12 @@ class Service:
         terms = [Billed.of(desired[c].subscription) for c in done if c in desired]
         if not terms:
             return
+        from asp_provision.billing.golive import started_days
+
         day = effective or _today()
+        live = started_days(self.workspace.site_path, [t.customer for t in terms])
         with StateStore(self.workspace.state_path) as store:
-            self.books.record_terms(store, terms, day, result.run_id)
+            self.books.record_terms(store, terms, day, result.run_id, live)
 
     def destroy(
         self,
@@ -671,6 +674,7 @@ class Service:
         """The committed months that remain if ``customer`` is destroyed today."""
         from pydantic import ValidationError
 
+        from asp_provision.billing.golive import billing_started, starting
         from asp_provision.billing.terms import Billed
         from asp_provision.spec.models import Subscription
 
@@ -681,6 +685,8 @@ class Service:
             terms = Billed.of(Subscription.model_validate(recorded.spec))
         except ValidationError:
             return None
+        site = self.workspace.site_path / customer
+        terms = starting(terms, billing_started(site, customer))  # the term runs from go-live
         return self.books.commitment(terms, _today())
 
 

@@ -8,12 +8,13 @@ from __future__ import annotations
 import datetime as dt
 import sqlite3
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
+from asp_provision.billing import golive
 from asp_provision.billing import invoice as inv
 from asp_provision.billing.pricing import monthly_charge
 from asp_provision.billing.proration import Period
@@ -82,14 +83,26 @@ class Books:
     # terms
 
     def record_terms(
-        self, store: StateStore, terms: Iterable[Billed], effective: dt.date, run_id: str
+        self,
+        store: StateStore,
+        terms: Iterable[Billed],
+        effective: dt.date,
+        run_id: str,
+        live: Mapping[str, dt.date] | None = None,
     ) -> None:
         """Record each subscription's billed terms when they changed, from ``effective``.
 
-        A subscription's first terms take effect on its billing start date.
+        ``live``: the go-live day of the customers that went live; their billing starts
+        then (see :mod:`asp_provision.billing.golive`), the others' on their start date.
+        A subscription's first terms take effect on its billing start.
         """
+        live = live or {}
         with store.transaction() as conn:
             for billed in terms:
+                day = live.get(billed.customer)
+                if day is not None:
+                    golive.start_once(conn, billed.customer, day, run_id)
+                    billed = golive.starting(billed, day)
                 before = ledger.latest_terms(conn, billed.customer)
                 if before is not None and Billed.from_json(before).charged_alike(billed):
                     continue

@@ -97,22 +97,28 @@ def sla_report(
     """Service levels of a month: tickets against targets, availability, credits owed."""
     if not period:
         raise UsageError("--period YYYY-MM is required")
-    charts = output is ReportFormat.html
-    reports = _service().sla_report(customers or [], everyone, period, charts)
+    from asp_provision.sla.workflow import no_cycles
+
+    with no_cycles():
+        charts = output is ReportFormat.html
+        reports = _service().sla_report(customers or [], everyone, period, charts)
+        if out_dir is None:
+            _print(reports, period, output, everyone)
+        else:
+            _write_files(reports, period, output, out_dir, everyone)
+
+
+def _print(reports: list[CustomerReport], period: str, output: ReportFormat, ranked: bool) -> None:
     from asp_provision.render import sla as render
 
-    ranked = everyone
-    if out_dir is None:
-        if output is ReportFormat.json:
-            render.report_json(reports, period, sys.stdout, ranked)
-        elif output is ReportFormat.html:
-            from asp_provision.render.sla_html import report_html
+    if output is ReportFormat.json:
+        render.report_json(reports, period, sys.stdout, ranked)
+    elif output is ReportFormat.html:
+        from asp_provision.render.sla_html import report_html
 
-            sys.stdout.write(report_html(reports, period, ranked))
-        else:
-            render.report_text(reports, sys.stdout, ranked)
-        return
-    _write_files(reports, period, output, out_dir, ranked)
+        sys.stdout.write(report_html(reports, period, ranked))
+    else:
+        render.report_text(reports, sys.stdout, ranked)
 
 
 def _write_files(

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 from decimal import Decimal
 from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
-from asp_provision.sla.report import CustomerReport, percentile
+from asp_provision.render.json_text import dumps
+from asp_provision.sla.report import CustomerReport
 from asp_provision.sla.tally import PriorityStats
 
 
@@ -35,16 +35,16 @@ def _priority(p: PriorityStats) -> dict[str, Any]:
             "met": p.response_met,
             "breached": p.response_breached,
             "open": p.response_open,
-            "median_minutes": _minutes(percentile(p.response_minutes, 0.5)),
-            "p90_minutes": _minutes(percentile(p.response_minutes, 0.9)),
+            "median_minutes": _minutes(p.response_percentile(0.5)),
+            "p90_minutes": _minutes(p.response_percentile(0.9)),
         },
         "resolution": {
             "target_hours": p.resolution_target_hours,
             "met": p.resolution_met,
             "breached": p.resolution_breached,
             "open": p.resolution_open,
-            "median_minutes": _minutes(percentile(p.resolution_minutes, 0.5)),
-            "p90_minutes": _minutes(percentile(p.resolution_minutes, 0.9)),
+            "median_minutes": _minutes(p.resolution_percentile(0.5)),
+            "p90_minutes": _minutes(p.resolution_percentile(0.9)),
         },
     }
 
@@ -94,7 +94,7 @@ def report_json(reports: list[CustomerReport], period: str, out: TextIO, ranked:
         "generated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "customers": [report_data(r, i + 1 if ranked else None) for i, r in enumerate(reports)],
     }
-    out.write(json.dumps(data, indent=2) + "\n")
+    out.write(dumps(data) + "\n")
 
 
 _STATUS = {
@@ -128,14 +128,14 @@ def _table(priorities: list[PriorityStats], out: TextIO) -> None:
                 str(p.response_met),
                 str(p.response_breached),
                 str(p.response_open),
-                _fmt(percentile(p.response_minutes, 0.5)),
-                _fmt(percentile(p.response_minutes, 0.9)),
+                _fmt(p.response_percentile(0.5)),
+                _fmt(p.response_percentile(0.9)),
                 f"{p.resolution_target_hours} h",
                 str(p.resolution_met),
                 str(p.resolution_breached),
                 str(p.resolution_open),
-                _fmt(percentile(p.resolution_minutes, 0.5)),
-                _fmt(percentile(p.resolution_minutes, 0.9)),
+                _fmt(p.resolution_percentile(0.5)),
+                _fmt(p.resolution_percentile(0.9)),
             ]
         )
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]

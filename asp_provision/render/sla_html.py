@@ -7,7 +7,7 @@ from html import escape
 
 from asp_provision.render.charts import availability_chart, response_chart
 from asp_provision.render.sla import _STATUS, _fmt
-from asp_provision.sla.report import CustomerReport, percentile
+from asp_provision.sla.report import CustomerReport
 
 _CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:2em auto;max-width:72em;
@@ -79,14 +79,14 @@ def _customer(r: CustomerReport, rank: int | None) -> str:
                     str(p.response_met),
                     _count(p.response_breached, True),
                     str(p.response_open),
-                    _fmt(percentile(p.response_minutes, 0.5)),
-                    _fmt(percentile(p.response_minutes, 0.9)),
+                    _fmt(p.response_percentile(0.5)),
+                    _fmt(p.response_percentile(0.9)),
                     f"{p.resolution_target_hours} h",
                     str(p.resolution_met),
                     _count(p.resolution_breached, True),
                     str(p.resolution_open),
-                    _fmt(percentile(p.resolution_minutes, 0.5)),
-                    _fmt(percentile(p.resolution_minutes, 0.9)),
+                    _fmt(p.resolution_percentile(0.5)),
+                    _fmt(p.resolution_percentile(0.9)),
                 ]
             )
         )

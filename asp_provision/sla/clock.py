@@ -11,11 +11,14 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import functools
-from collections.abc import Callable
+import math
 from zoneinfo import ZoneInfo
 
 Hours = tuple[frozenset[int], int, int]
 """Weekly hours: weekdays (0 = Monday), start and end minute of the day."""
+
+Table = tuple[list[float], list[float], list[float], float]
+"""Support windows' starts, ends and seconds before each, and the last instant held for."""
 
 _DAY = dt.timedelta(days=1)
 
@@ -23,9 +26,9 @@ _DAY = dt.timedelta(days=1)
 @functools.cache
 def public_holidays(country: str, year: int) -> frozenset[dt.date]:
     """The public holidays of ``country`` (ISO 3166) in ``year``."""
-    import holidays
+    from asp_provision.sla import calendar_cache
 
-    return frozenset(holidays.country_holidays(country, years=year))
+    return calendar_cache.public_holidays(country, year)
 
 
 class Clock:
@@ -59,27 +62,21 @@ class Clock:
             self._cover(start, end)
         return self._upto(end) - self._upto(start)
 
-    def counter(self, start: float, end: float) -> tuple[Callable[[float], float], float]:
-        """Support seconds up to an instant, counted from a fixed origin, for many look-ups.
+    def table(self, start: float, end: float) -> Table:
+        """The support windows around [start, end), for looking many instants up inline.
 
-        The difference of two counts is :meth:`seconds` between them. Returns the count
-        and the last instant it holds for; it holds from ``start``.
+        Returns the windows' starts and ends and the support seconds before each, and the
+        last instant the table holds for (it holds from ``start``). The support seconds up
+        to an instant ``t`` are ``before[i] + min(t, ends[i]) - starts[i]`` with ``i`` the
+        last window starting at or before ``t``. The table begins with an empty window
+        before every instant it holds for, so that ``i`` is always found, and ends with
+        one that starts at infinity, so that ``starts[i + 1]`` always exists.
         """
         if end <= start:
             end = start
         if not (self._lo <= start and end <= self._hi):
             self._cover(start, end)
-        starts, ends, before = self._starts, self._ends, self._before
-        find = bisect.bisect_right
-
-        def upto(t: float) -> float:
-            i = find(starts, t) - 1
-            if i < 0:
-                return 0.0
-            stop = ends[i]
-            return before[i] + (t if t < stop else stop) - starts[i]
-
-        return upto, self._hi
+        return self._starts, self._ends, self._before, self._hi
 
     def minutes(self, start: dt.datetime, end: dt.datetime) -> float:
         """Support minutes between two aware datetimes."""
@@ -125,9 +122,10 @@ class Clock:
     def _build(self, first: dt.date, last: dt.date) -> None:
         assert self.hours is not None
         days, begin, finish = self.hours
-        starts: list[float] = []
-        ends: list[float] = []
-        before: list[float] = []
+        origin = dt.datetime(first.year, first.month, first.day, tzinfo=self.zone).timestamp()
+        starts: list[float] = [origin]  # the empty first window
+        ends: list[float] = [origin]
+        before: list[float] = [0.0]
         total = 0.0
         day = first
         while day <= last:
@@ -141,11 +139,13 @@ class Clock:
                     before.append(total)
                     total += b - a
             day += _DAY
+        starts.append(math.inf)  # the window after the last, never reached
+        ends.append(math.inf)
+        before.append(total)
         self._first, self._last = first, last
         self._starts, self._ends, self._before = starts, ends, before
         # a day's margin either side: the covered instants are safely inside
-        self._lo = dt.datetime(first.year, first.month, first.day, tzinfo=self.zone).timestamp()
-        self._lo += 86400
+        self._lo = origin + 86400
         end = last + _DAY
         self._hi = dt.datetime(end.year, end.month, end.day, tzinfo=self.zone).timestamp() - 86400
 

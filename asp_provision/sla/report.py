@@ -7,9 +7,8 @@ tier's schedule owes.
 from __future__ import annotations
 
 import datetime as dt
-import math
 import re
-from collections.abc import Iterable
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -81,13 +80,14 @@ def customer_report(
     period: str,
     view: SlaView,
     now: float,
-    rows: Iterable[TicketTimes] | None = None,
+    rows: Mapping[str, Sequence[TicketTimes]] | None = None,
     charts: bool = True,
 ) -> CustomerReport:
     """Measure one customer's month from the tickets and outages in the state.
 
-    ``rows``: the customer's tickets, when read already (any that were not opened in the
-    month are left out). ``charts``: keep each ticket's response time for the charts.
+    ``rows``: the customer's tickets by priority in order of creation, when read already
+    (any that were not opened in the month are left out). ``charts``: keep each ticket's
+    response time for the charts.
     """
     zone = ZoneInfo(terms.timezone)
     start, end = period_bounds(period, zone)
@@ -186,11 +186,3 @@ def credits_owed(
 def _pct(value: Decimal) -> str:
     text = f"{value:f}"
     return text.rstrip("0").rstrip(".") if "." in text else text
-
-
-def percentile(values: list[float], share: float) -> float | None:
-    """The nearest-rank percentile (0.5: the median) of ``values``; None when empty."""
-    if not values:
-        return None
-    ordered = sorted(values)
-    return ordered[max(0, math.ceil(share * len(ordered)) - 1)]

@@ -8,12 +8,11 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from asp_provision.errors import SpecsInvalid, UsageError
 from asp_provision.sla.cache import TermsCache
 from asp_provision.sla.imports import read_outages, read_tickets
-from asp_provision.sla.report import CustomerReport, customer_report, parse_period, period_bounds
+from asp_provision.sla.report import CustomerReport, customer_report, parse_period
 from asp_provision.sla.terms import Terms, terms
 from asp_provision.spec.batch import (
     DuplicateCustomers,
@@ -162,11 +161,11 @@ def select(customers: Customers, wanted: Iterable[str], everyone: bool) -> list[
 
 
 @contextmanager
-def _no_cycles() -> Iterator[None]:
-    """No cycle collection while the tickets are read and measured.
+def no_cycles() -> Iterator[None]:
+    """No cycle collection while the tickets are read and measured (and reported).
 
-    They are a million small objects that hold no cycles; each collection would walk
-    them all again.
+    They are a million small objects, and the reports hold lists of a million times,
+    none of them in cycles; each collection would walk them all again.
     """
     enabled = gc.isenabled()
     gc.disable()
@@ -177,10 +176,6 @@ def _no_cycles() -> Iterator[None]:
             gc.enable()
 
 
-SCAN_FROM = 20
-"""From this many customers, a report reads the month's tickets in one pass."""
-
-
 def sla_report(
     chosen: list[Terms],
     period: str,
@@ -188,30 +183,15 @@ def sla_report(
     store: StateStore | None,
     now: float | None = None,
     charts: bool = True,
-    scan: bool | None = None,
 ) -> list[CustomerReport]:
     """Each customer's month; a month that has ended gets its credits recorded, once.
 
     With ``store`` None nothing is recorded. ``charts``: keep what the charts draw.
-    ``scan``: read the tickets of every customer in one pass (default: when they are
-    many) rather than a query each.
     """
     parse_period(period)
     now = time.time() if now is None else now
-    if scan is None:
-        scan = len(chosen) >= SCAN_FROM
-    with SlaReader(reader).open() as view, _no_cycles():
-        if scan and chosen:
-            # the widest month: from its first midnight east of UTC to its last one west
-            bounds = [period_bounds(period, ZoneInfo(t.timezone)) for t in chosen]
-            start, end = min(b[0] for b in bounds), max(b[1] for b in bounds)
-            rows = view.tickets_of([t.customer for t in chosen], start, end)
-            reports = [
-                customer_report(t, period, view, now, rows.pop(t.customer, []), charts)
-                for t in chosen
-            ]
-        else:
-            reports = [customer_report(t, period, view, now, None, charts) for t in chosen]
+    with SlaReader(reader).open() as view, no_cycles():
+        reports = [customer_report(t, period, view, now, None, charts) for t in chosen]
         recorded = {r.terms.customer: view.credit(r.terms.customer, period) for r in reports}
     for report in reports:
         credit = report.credit

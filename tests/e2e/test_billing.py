@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import sqlite3
 from decimal import Decimal
 from pathlib import Path
@@ -32,9 +33,10 @@ def lines(doc: dict[str, object]) -> dict[str, str]:
 
 def test_apply_import_usage_and_invoice_a_month(tmp_path: Path) -> None:
     ws = make_workspace(tmp_path / "ws")
-    for name in ("acme-corp", "globex-bank"):  # billed from November, so it can be invoiced
+    for name in ("acme-corp", "globex-bank"):  # live and billed from November, to invoice it
         spec = ws / "specs" / f"{name}.yaml"
-        spec.write_text(spec.read_text().replace("2026-12-01", "2026-11-01"))
+        text = spec.read_text().replace("2026-12-01", "2026-11-01")
+        spec.write_text(re.sub(r"go_live: \S+", "go_live: 2026-11-01", text))
     result = cli(ws, "apply", "--yes")
     assert result.returncode == 0, result.stdout + result.stderr
     state = ws / ".asp" / "state.db"
@@ -42,7 +44,7 @@ def test_apply_import_usage_and_invoice_a_month(tmp_path: Path) -> None:
     assert terms == [
         ("acme-corp", "2026-11-01"),
         ("globex-bank", "2026-11-01"),
-        ("northwind-traders", "2027-01-01"),
+        ("northwind-traders", "2027-01-15"),  # its go-live day
     ]
 
     usage = tmp_path / "usage.csv"

@@ -138,10 +138,14 @@ def _state(tmp_path: Path, tickets: list[TicketRow]) -> StateStore:
     return store
 
 
-def _reports(store: StateStore, scan: bool) -> dict[str, dict[str, Any]]:
+def _reports(store: StateStore, together: bool) -> dict[str, dict[str, Any]]:
+    """Every customer's report, from one report of all or from one report each."""
     customers = load_customers(SPECS, load_catalog(), None)
     chosen = [customers.terms[c] for c in sorted(customers.terms)]
-    reports = sla_report(chosen, "2026-10", store, None, NOW, scan=scan)
+    if together:
+        reports = sla_report(chosen, "2026-10", store, None, NOW)
+    else:
+        reports = [r for t in chosen for r in sla_report([t], "2026-10", store, None, NOW)]
     out = {}
     for r in reports:
         data = report_data(r)
@@ -169,8 +173,8 @@ def _figures(data: dict[str, Any]) -> dict[str, tuple[Any, ...]]:
 def test_worked_figures_of_a_mixed_month(tmp_path: Path) -> None:
     store = _state(tmp_path, WORKED)
     with store:
-        reports = _reports(store, scan=True)
-        assert _reports(store, scan=False) == reports
+        reports = _reports(store, together=True)
+        assert _reports(store, together=False) == reports
     assert _figures(reports["northwind-traders"]) == {
         "P1": (1, (1, 0, 0, 120.0, 120.0), (0, 1, 0, 1500.0, 1500.0)),
         "P2": (1, (1, 0, 0, 105.0, 105.0), (1, 0, 0, 1230.0, 1230.0)),
@@ -210,8 +214,8 @@ def _random_tickets(count: int) -> list[TicketRow]:
 def test_every_customer_at_once_reports_as_each_alone(tmp_path: Path) -> None:
     store = _state(tmp_path, _random_tickets(3000))
     with store:
-        reports = _reports(store, scan=True)
-        assert _reports(store, scan=False) == reports
+        reports = _reports(store, together=True)
+        assert _reports(store, together=False) == reports
     assert _figures(reports["northwind-traders"]) == PINNED["northwind-traders"]
     assert _figures(reports["globex-bank"]) == PINNED["globex-bank"]
     assert _figures(reports["acme-corp"]) == PINNED["acme-corp"]

@@ -142,7 +142,7 @@ def test_service_levels_import_and_a_credit_once(state: StateLocation) -> None:
         store.close()
     assert new and not renewed and again.pct == first.pct == Decimal("10")
     with sla.SlaReader(StateReader(state)).open() as view:
-        assert view.tickets("acme-corp", 0, 100) == [("acme-corp", "P2", 10.0, 20.0, 40.0)]
+        assert view.tickets("acme-corp", 0, 100) == {"P2": [(10.0, 20.0, 40.0)]}
         assert view.outages("acme-corp", 0, 100) == [(5.0, 15.0, 0)]
 
 
