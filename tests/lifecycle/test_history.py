@@ -96,8 +96,10 @@ def test_an_unknown_customer_is_refused_and_one_with_a_spec_is_empty(tmp_path: P
 
 
 @pytest.fixture
-def signoffs() -> Iterator[None]:
-    """A further source of events, registered for one test."""
+def signoffs(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """A further source of events in place of the sign-offs', for one test; the real
+    sources are as they were afterwards."""
+    monkeypatch.setattr(history, "SOURCES", dict(history.SOURCES))
 
     @history.source("signoffs")
     def read(records: Records) -> Iterator[Event]:
@@ -105,7 +107,6 @@ def signoffs() -> Iterator[None]:
         yield Event(at, "signoffs", "signed", f"uat signed for {records.customer}")
 
     yield
-    del history.SOURCES["signoffs"]
 
 
 def test_a_new_source_slots_into_the_timeline(tmp_path: Path, signoffs: None) -> None:
