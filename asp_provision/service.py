@@ -13,17 +13,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from asp_provision.config import Workspace, shown
+from asp_provision.config import shown
 from asp_provision.errors import SpecsInvalid, StalePlanError, UsageError, UserError
 from asp_provision.now import today as _today
+from asp_provision.operations.levels import ServiceLevelOperations
+from asp_provision.operations.sales import SalesOperations
 from asp_provision.spec.batch import (
     DuplicateCustomers,
     FileReport,
     ValidationReport,
     check_files,
 )
-from asp_provision.state.pool import server_capacity
-from asp_provision.validation import validate_workspace, workspace_specs
 
 if TYPE_CHECKING:
     from asp_provision.billing.books import Books, Commitment
@@ -34,74 +34,24 @@ if TYPE_CHECKING:
     from asp_provision.run.apply import Runner
     from asp_provision.run.results import Progress, RunResult
     from asp_provision.run.targets import Inventory
-    from asp_provision.scaffold.deal import Deal, DealOption
-    from asp_provision.scaffold.deal import Values as DealValues
-    from asp_provision.scaffold.deals import DealSpecs
-    from asp_provision.scaffold.new import NewSpec
-    from asp_provision.scaffold.templates import Templates
     from asp_provision.scaffold.workspace import InitResult
     from asp_provision.signoff import Signed
     from asp_provision.site.serve import LocalSite
-    from asp_provision.sla.report import CustomerReport
-    from asp_provision.sla.workflow import Customers, Imported
-    from asp_provision.spec.across import Taken
     from asp_provision.spec.catalog import Catalog
     from asp_provision.state.locks import Lock
     from asp_provision.state.phases import PhaseName
-    from asp_provision.state.store import CustomerState, Snapshot, StateReader
+    from asp_provision.state.store import CustomerState, Snapshot
     from asp_provision.status import CustomerStatus
 
 SCHEMA_ID = "urn:asp-provision:schema:subscription:v1"
 
 
-class Service:
-    """Operations on one workspace."""
+class Service(SalesOperations, ServiceLevelOperations):
+    """Operations on one workspace: its specs, plans, runs and customers' lifecycle.
 
-    def __init__(self, workspace: Workspace, catalog: Path | None = None) -> None:
-        self.workspace = workspace
-        self.catalog_path = catalog or workspace.catalog_path
-        self._inventory: Inventory | None = None
-        # what a run killed by SIGKILL left of its secrets (its inventory) goes first; the
-        # folder is looked at before its module is loaded, which start-up need not pay for
-        if (workspace.asp_dir / "private").is_dir():  # run.private.FOLDER
-            from asp_provision.run.private import sweep
-
-            sweep(workspace.asp_dir)
-
-    def spec_paths(self, paths: list[Path]) -> list[Path]:
-        """The spec files for ``paths``, or the workspace's specs folder when empty."""
-        return workspace_specs(self.workspace, paths)
-
-    def validate(self, paths: list[Path]) -> ValidationReport:
-        """Check every spec in ``paths`` against the models and the catalog."""
-        return validate_workspace(self.workspace, self.catalog_path, paths)
-
-    def _capacity(self) -> int:
-        """How many servers a customer's subnet holds, with this workspace's settings."""
-        return server_capacity(self.workspace.settings.subnet_prefix)
-
-    @property
-    def catalog(self) -> Catalog:
-        """The catalog in use."""
-        from asp_provision.spec.catalog import load_catalog
-
-        return load_catalog(self.catalog_path)
-
-    def catalog_hash(self) -> str:
-        """A hash of the catalog's text, recorded in plans."""
-        import hashlib
-
-        from asp_provision.spec.catalog import default_catalog_text
-
-        path = self.catalog_path
-        data = path.read_bytes() if path else default_catalog_text().encode()
-        return hashlib.sha256(data).hexdigest()
-
-    def state_reader(self) -> StateReader:
-        """Read-only access to the state."""
-        from asp_provision.state.store import StateReader
-
-        return StateReader(self.workspace.state_path, self.workspace.settings.state_timeout)
+    What sales ops do (specs from deals, service definitions) and the service levels
+    (tickets, outages, reports) are operations of their own, in :mod:`asp_provision.operations`.
+    """
 
     def desired(self, paths: list[Path]) -> Loaded:
         """Load and check specs; raise SpecsInvalid (with the report) if any is invalid."""
@@ -309,139 +259,6 @@ class Service:
 
         with StateStore(self.workspace.state_path, self.workspace.settings.state_timeout) as store:
             return unlock(store, customer, force)
-
-    # sales ops: specs from deals, and the customer's service definition
-
-    def templates(self) -> Templates:
-        """The workspace's Jinja2 templates."""
-        from asp_provision.scaffold.templates import Templates
-
-        workspace = self.workspace
-        return Templates(workspace.path(workspace.settings.templates))
-
-    def next_question(self, values: DealValues) -> tuple[DealOption, list[str] | None] | None:
-        """The first required deal value still missing, with its choices; None when complete."""
-        from asp_provision.scaffold.deal import choices, missing
-
-        wanted = missing(values, self.catalog)
-        if not wanted:
-            return None
-        return wanted[0], choices(wanted[0].name, values, self.catalog)
-
-    def answer_problems(self, values: DealValues, option: str) -> list[str]:
-        """What is wrong with the answer just given for ``option`` (empty when it will do)."""
-        from asp_provision.scaffold.deal import answer_problems
-
-        return answer_problems(values, option, self.catalog)
-
-    def new_spec(
-        self, values: DealValues, out: str | None, force: bool, dry_run: bool
-    ) -> tuple[Deal, NewSpec]:
-        """A checked spec for one deal, written unless ``dry_run`` or ``out`` is ``-``."""
-        from asp_provision.scaffold.deal import DealInvalid, read_deal
-        from asp_provision.scaffold.files import elsewhere, existing_customers, refuse_overwrite
-        from asp_provision.scaffold.new import conflicts, new_spec, spec_path, write_spec
-
-        deal = read_deal(values, self.catalog)
-        path: Path | None
-        if out == "-":
-            path = None
-        elif out:
-            path = Path(out)
-        else:
-            path = spec_path(self.workspace.specs_dir, deal.customer)
-        if path is not None and not dry_run:
-            refuse_overwrite(path, force)
-            specs_dir = self.workspace.specs_dir
-            why = elsewhere(deal.customer, path, existing_customers(specs_dir), specs_dir)
-            if why is not None:
-                raise UsageError(why)
-        spec = new_spec(deal, self.catalog, self.templates(), path)
-        problems = conflicts(spec, self._claims_held(but=deal.customer))
-        if problems:
-            raise DealInvalid(problems)
-        if spec.path is not None and not dry_run:
-            write_spec(spec, force)
-        return deal, spec
-
-    def _claims_held(self, but: str | None = None) -> Taken:
-        """The domains and accounts the workspace's customers hold (``but``'s aside)."""
-        from asp_provision.scaffold.new import workspace_claims
-
-        snapshot = self.state_reader().snapshot()
-        recorded = {n: c.spec for n, c in snapshot.customers.items() if n != but}
-        state = f"the state {shown(self.workspace.state_path)}"
-        return workspace_claims(shown(self.workspace.specs_dir), recorded, state)
-
-    def new_from_csv(self, deals_csv: Path, force: bool, dry_run: bool) -> DealSpecs:
-        """A checked spec for every row of a CSV of deals; all written, or none."""
-        from asp_provision.scaffold.deals import make_specs, read_deals, write_specs
-
-        workspace = self.workspace
-        made = make_specs(
-            read_deals(deals_csv),
-            workspace.specs_dir,
-            workspace.path(workspace.settings.templates),
-            self.catalog_path,
-            force,
-            self._claims_held(),
-        )
-        if not dry_run:
-            write_specs(made.specs, force)
-        return made
-
-    def service_definition(self, customer: str, fmt: str) -> str:
-        """The customer's service definition (md or html), from its spec."""
-        from asp_provision.scaffold.docs import find_spec, service_definition
-
-        path = find_spec(customer, self.workspace.specs_dir)
-        return service_definition(path, self.catalog, self.templates(), fmt)
-
-    def sla_customers(self) -> Customers:
-        """The workspace's customers and their service-level terms, from their specs."""
-        from asp_provision.sla.cache import TermsCache
-        from asp_provision.sla.workflow import load_customers
-
-        cache = TermsCache(self.workspace.asp_dir / "cache" / "sla-terms.json", self.catalog_hash())
-        return load_customers(self.spec_paths([]), self.catalog, self.catalog_path, cache)
-
-    def import_tickets(self, path: Path, fmt: str) -> Imported:
-        """Import support tickets (all or nothing), keyed by id."""
-        from asp_provision.sla.workflow import import_tickets
-        from asp_provision.state.store import StateStore
-
-        customers = self.sla_customers()
-        with StateStore(self.workspace.state_path) as store:
-            return import_tickets(store, path, fmt, customers)
-
-    def import_outages(self, path: Path) -> Imported:
-        """Import outages (all or nothing), keyed by customer and start."""
-        from asp_provision.sla.workflow import import_outages
-        from asp_provision.state.store import StateStore
-
-        customers = self.sla_customers()
-        with StateStore(self.workspace.state_path) as store:
-            return import_outages(store, path, customers)
-
-    def sla_report(
-        self, customers: list[str], everyone: bool, period: str, charts: bool = True
-    ) -> list[CustomerReport]:
-        """Each customer's month; credits of an ended month are recorded once.
-
-        ``charts``: keep each ticket's response time, which only the charts draw.
-        """
-        from asp_provision.sla.report import parse_period
-        from asp_provision.sla.workflow import ranked, select, sla_report
-        from asp_provision.state.store import StateStore
-
-        parse_period(period)
-        chosen = select(self.sla_customers(), customers, everyone)
-        store = StateStore(self.workspace.state_path)  # opened only to record a credit
-        try:
-            reports = sla_report(chosen, period, store, store, charts=charts)
-        finally:
-            store.close()
-        return ranked(reports) if everyone else reports
 
     def targets(self, customers: Iterable[str]) -> Inventory | None:
         """The inventory ``customers`` run through, once each is a host of it.
