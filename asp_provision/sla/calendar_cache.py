@@ -17,7 +17,6 @@ import datetime as dt
 import hashlib
 import importlib.util
 import json
-import os
 import stat
 from pathlib import Path
 from typing import Any
@@ -83,20 +82,7 @@ def _known(path: Path | None) -> dict[str, Any]:
 
 
 def _store(path: Path, known: dict[str, Any]) -> None:
-    try:
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        if not catalog_cache._owned(path.parent, stat.S_IFDIR):
-            return
-    except OSError:
-        return
-    tmp = path.with_name(f".{path.name}.{os.getpid()}")
-    try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(known, fh, sort_keys=True)
-        os.replace(tmp, path)
-    except OSError:
-        tmp.unlink(missing_ok=True)
+    catalog_cache.write_private(path, json.dumps(known, sort_keys=True).encode("utf-8"))
 
 
 def forget() -> None:

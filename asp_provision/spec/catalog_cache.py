@@ -81,7 +81,14 @@ def load(text: str) -> Catalog | None:
 
 def store(text: str, catalog: Catalog) -> None:
     """Keep ``catalog`` (validated from ``text``) for later runs; best effort."""
-    path = entry(text)
+    write_private(entry(text), pickle.dumps(catalog, protocol=pickle.HIGHEST_PROTOCOL))
+
+
+def write_private(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` whole (mode 0600), in a folder of the user's own; best effort.
+
+    A folder another user owns or can write to is left alone: nothing is written.
+    """
     try:
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         if not _owned(path.parent, stat.S_IFDIR):
@@ -92,7 +99,7 @@ def store(text: str, catalog: Catalog) -> None:
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "wb") as fh:
-            pickle.dump(catalog, fh, protocol=pickle.HIGHEST_PROTOCOL)
+            fh.write(data)
         os.replace(tmp, path)
     except OSError:
         tmp.unlink(missing_ok=True)
