@@ -20,6 +20,7 @@ from asp_provision.state.url import PgUrl, StateLocation, is_url, mask
 if TYPE_CHECKING:
     import ipaddress
 
+    from asp_provision.run.workers import Worker, WorkerSide
     from asp_provision.state.addresses import Wanted
 
 CONFIG_FILE = "asp-provision.toml"
@@ -87,6 +88,47 @@ class Settings(BaseModel):
         pool = ipaddress.IPv4Network(self.address_pool)
         return Wanted(customers, pool, self.subnet_prefix, avoid)
 
+    workers: tuple[str, ...] = Field(
+        default=(),
+        description=(
+            "Worker hosts the customers of a run are streamed to, as ssh://[user@]host[:port] "
+            "(or an alias of your ssh configuration); none: runs happen here."
+        ),
+    )
+    worker_site: str = Field(
+        default="/var/lib/asp-provision/site", description="The site folder on the worker hosts."
+    )
+    worker_python: str = Field(
+        default="/usr/bin/python3",
+        description="The Python of the worker hosts, with asp-provision and Ansible installed.",
+    )
+    worker_dir: str = Field(
+        default="/var/tmp/asp-provision",
+        description="Where the private folders of runs go on the worker hosts.",
+    )
+    ssh_config: Path | None = Field(
+        default=None,
+        description="The OpenSSH client configuration to reach the workers with (ssh -F).",
+    )
+
+    @field_validator("workers")
+    @classmethod
+    def _workers(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        from asp_provision.run.workers import parse
+
+        for name in value:
+            parse(name)
+        if len(set(value)) != len(value):
+            raise ValueError("a worker is named twice")
+        return value
+
+    @field_validator("worker_site", "worker_python", "worker_dir")
+    @classmethod
+    def _worker_path(cls, value: str) -> str:
+        from asp_provision.run.workers import worker_path
+
+        return worker_path(value, "worker path")
+
     @field_validator("state", mode="before")
     @classmethod
     def _state(cls, value: object) -> object:
@@ -97,7 +139,15 @@ class Settings(BaseModel):
         return Path(value) if isinstance(value, str) else value
 
     @field_validator(
-        "specs", "catalog", "templates", "playbooks", "inventory", "state", "runs", "site"
+        "specs",
+        "catalog",
+        "templates",
+        "playbooks",
+        "inventory",
+        "state",
+        "runs",
+        "site",
+        "ssh_config",
     )
     @classmethod
     def _one_line(cls, value: Path | str | None) -> Path | str | None:
@@ -145,6 +195,20 @@ class Workspace:
             return path
         local = self.root / "inventory"
         return local if local.is_dir() else None
+
+    def workers(self) -> tuple[list[Worker], WorkerSide]:
+        """The worker hosts runs are streamed to (none: runs happen here), and their settings."""
+        from asp_provision.run.workers import WorkerSide, parse
+
+        settings = self.settings
+        side = WorkerSide(
+            site=settings.worker_site,
+            python=settings.worker_python,
+            folder=settings.worker_dir,
+            mitogen=settings.mitogen,
+            ssh_config=self.path(settings.ssh_config) if settings.ssh_config else None,
+        )
+        return [parse(w) for w in settings.workers], side
 
     @property
     def asp_dir(self) -> Path:

@@ -223,8 +223,11 @@ class Service(SalesOperations, ServiceLevelOperations):
         from asp_provision.state.phases import went_live_at
 
         reader = self.state_reader()
+        from asp_provision.state.workers import last_workers
+
         went: dict[str, float] = reader.query(went_live_at, {})
-        found = status.build(snapshot, reader.last_runs(), plan, went, _today())
+        workers: dict[str, str] = reader.query(last_workers, {})
+        found = status.build(snapshot, reader.last_runs(), plan, went, _today(), workers)
         if customer is not None:
             found = [c for c in found if c.customer == customer]
             if not found:

@@ -47,6 +47,7 @@ class CustomerStatus:
     go_live_actual: str | None = None  # the day its go_live step was applied (UTC)
     days_late: int | None = None  # days after the spec's go_live it went live (or is not yet)
     usage: dict[str, Any] | None = None  # this month's usage against what was sold
+    worker: str | None = None  # the worker host its site is on (None: this host)
 
     def as_dict(self) -> dict[str, Any]:
         """JSON form."""
@@ -92,12 +93,15 @@ def build(
     plan: Plan | None,
     went_live: dict[str, float] | None = None,
     today: dt.date | None = None,
+    workers: dict[str, str] | None = None,
 ) -> list[CustomerStatus]:
     """Merge the state with the plan of the current specs (pending = what would run).
 
-    ``went_live``: when each customer went live (POSIX seconds), for the actual go-live.
+    ``went_live``: when each customer went live (POSIX seconds), for the actual go-live;
+    ``workers``: the worker host each customer last ran on.
     """
     went_live = went_live or {}
+    workers = workers or {}
     today = today or dt.datetime.now(dt.UTC).date()
     planned = {c.customer: c for c in plan.customers} if plan else {}
     names = sorted(set(snapshot.customers) | set(planned))
@@ -166,6 +170,7 @@ def build(
                 next_gate=gates[0].name if gates else None,
                 go_live_actual=actual,
                 days_late=None if gone else _days_late(target, actual, today),
+                worker=workers.get(name),
             )
         )
     return out

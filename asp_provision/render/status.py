@@ -94,6 +94,8 @@ def status_text(customers: list[CustomerStatus], out: TextIO, one: bool) -> None
             )
         )
         _lifecycle(c, out)
+        if c.worker:
+            out.write(f"worker: {printable(c.worker)}\n")
         table = Table(show_edge=False, pad_edge=False)
         for column in ("step", "status", "since", "run", "message"):
             table.add_column(column)
@@ -125,6 +127,9 @@ def status_text(customers: list[CustomerStatus], out: TextIO, one: bool) -> None
         "renewal",
     ):
         table.add_column(column)
+    on_workers = any(c.worker for c in customers)
+    if on_workers:
+        table.add_column("worker")
     for c in customers:
         run = c.last_run
         last = f"{_short(run['started_at'])} {run['outcome']}" if run else ""
@@ -140,5 +145,6 @@ def status_text(customers: list[CustomerStatus], out: TextIO, one: bool) -> None
             last,
             c.go_live or "",
             c.renewal or "",
+            *([printable(c.worker or "")] if on_workers else []),
         )
     con.print(table)

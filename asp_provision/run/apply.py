@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager, suppress
 from dataclasses import replace
 from pathlib import Path
@@ -26,6 +26,7 @@ from asp_provision.run.playbook import needed_files
 from asp_provision.run.recording import Recording, recording
 from asp_provision.run.results import CustomerRun, Progress, RunResult, new_run_id
 from asp_provision.run.targets import Inventory
+from asp_provision.run.workers import Worker, WorkerSide, shard
 from asp_provision.site import tls
 from asp_provision.spec.catalog import Catalog
 from asp_provision.spec.effective import effective_document
@@ -34,6 +35,7 @@ from asp_provision.state import locks, phases
 from asp_provision.state.addresses import Allocation, legacy_allocation, plan_allocations
 from asp_provision.state.phases import PhaseName
 from asp_provision.state.store import Snapshot, StateReader, StateStore
+from asp_provision.state.workers import last_workers, record_workers
 
 
 def _secret_name(dotted: str) -> str:
@@ -162,7 +164,10 @@ class Runner:
         hidden = secrets.env_names(
             [r for c in todo for r in secrets.references(inputs[c]).values()]
         )
-        request = self._request(hosts, order, log_dir, forks, check=check, hidden_env=hidden)
+        hours = {c.customer: c.estimate_hours for c in plan.customers}
+        request = self._request(
+            hosts, order, log_dir, forks, check=check, hidden_env=hidden, hours=hours
+        )
         self.certify(hosts, check)  # once the run can start, before anything is locked
         results = {c: CustomerRun(c, steps) for c, steps in todo.items()}
         avoid = tuple(n for o in self.overrides.values() for n in o.avoided())
@@ -344,11 +349,15 @@ class Runner:
         teardown: bool = False,
         hidden_env: set[str] | None = None,
         tasks: str | None = None,
+        hours: Mapping[str, float] | None = None,
     ) -> RunRequest:
         """The run of ``steps`` (or their teardowns) for ``hosts``, with this workspace's settings.
 
-        Refused, before anything is locked, when a role's task file is not there.
+        With workers, the customers are shared out among them (``hours``: the plan's
+        estimate of each, to balance the shares). Refused, before anything is locked,
+        when a role's task file is not there.
         """
+        shards, side = self._shards([h.customer for h in hosts], hours or {})
         request = RunRequest(
             hosts=hosts,
             steps=steps,
@@ -362,6 +371,8 @@ class Runner:
             inventory=self.inventory,
             asp_dir=self.workspace.asp_dir,
             hidden_env=frozenset(hidden_env or ()),
+            shards=shards,
+            side=side,
         )
         needed = needed_files(steps, teardown, tasks)
         missing = [shown(self.playbooks / f) for f in needed if not (self.playbooks / f).is_file()]
@@ -371,6 +382,29 @@ class Runner:
                 "the default playbooks into a new workspace"
             )
         return request
+
+    def _shards(
+        self, customers: list[str], hours: Mapping[str, float]
+    ) -> tuple[tuple[tuple[Worker, tuple[str, ...]], ...], WorkerSide | None]:
+        """Each worker's share of ``customers`` (none without workers).
+
+        A customer goes back to the worker that ran it last, while that worker is still
+        named in the settings: its site is there.
+        """
+        workers, side = self.workspace.workers()
+        if not workers:
+            return (), None
+        if self.inventory is not None:
+            raise UsageError(
+                "the settings name workers and the workspace has an inventory of real hosts: "
+                "a run goes through one or the other; remove one of them"
+            )
+        nobody: dict[str, str] = {}
+        placed = StateReader(self.workspace.state_path).query(
+            lambda conn: last_workers(conn, customers), nobody
+        )
+        shares = shard(customers, hours, workers, placed)
+        return tuple((w, tuple(cs)) for w, cs in shares.items()), side
 
     def _recording(
         self,
@@ -415,6 +449,9 @@ class Runner:
                 results[event.customer].drift.setdefault(event.step, []).append(event.task)
             self.progress.event(event)
 
+        if request.shards and recording is not None:
+            names = {c: w.name for w, cs in request.shards for c in cs}
+            recording.write(lambda: _in_transaction(recording.store, record_workers, run_id, names))
         self.progress.start({c: r.planned for c, r in results.items()}, run_id)
         outcome: RunOutcome | None = None
         started = time.monotonic()
@@ -441,6 +478,11 @@ class Runner:
             seconds=outcome.seconds,
             check=request.check,
         )
+
+
+def _in_transaction(store: StateStore, write: Callable[..., None], *args: Any) -> None:
+    with store.transaction() as conn:
+        write(conn, *args)
 
 
 def gone_live(snapshot: Snapshot) -> set[str]:

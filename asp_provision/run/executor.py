@@ -21,24 +21,25 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 from asp_provision.errors import Interrupted
 from asp_provision.plan.steps import ROLES
-from asp_provision.run.events import (
-    Event,
-    RunStarted,
-    StepFinished,
-    StepStarted,
-    TaskResult,
-    TaskStarted,
-)
+from asp_provision.run.events import Event, RunStarted
 from asp_provision.run.inventory import Host, build_inventory
-from asp_provision.run.playbook import MARKER, entry_playbook
+from asp_provision.run.playbook import entry_playbook
 from asp_provision.run.private import PrivateDir, private_dir
+from asp_provision.run.runlog import RunLog
+from asp_provision.run.stream import Remote, StreamThread, Transport, build_folder
+from asp_provision.run.tracker import HIDDEN as HIDDEN
+from asp_provision.run.tracker import Tracker
+from asp_provision.run.tracker import _message as _message
+from asp_provision.run.workers import Worker, WorkerSide
 
-ERROR_PREFIXES = ("[ERROR]", "ERROR!")
-"""How Ansible's error lines start (ansible-core 2.19, and earlier releases)."""
+Emit = Callable[[Event], None]
+
+LOG = "ansible.log"
+"""The run's log in its folder of runs: Ansible's output, for every worker of the run."""
 
 _POLL = 0.05
 _STOP_GRACE = 20.0
@@ -65,6 +66,9 @@ class RunRequest:
     inventory: Path | None = None  # the workspace's inventory of real hosts, if any
     asp_dir: Path | None = None  # where the run's private folder goes; None: a temporary one
     hidden_env: frozenset[str] = frozenset()  # variables ansible-playbook must not inherit
+    # the workers the customers are streamed to, each with its share (none: run here)
+    shards: tuple[tuple[Worker, tuple[str, ...]], ...] = ()
+    side: WorkerSide | None = None  # the workers' own settings
 
 
 @dataclass(slots=True)
@@ -109,141 +113,215 @@ def _environment(request: RunRequest, private: Path, roles: Path) -> dict[str, s
     return env
 
 
-class _Tracker:
-    """Turns ansible-runner events into ours, finding where each step ends per customer."""
+class _Job:
+    """One ansible-runner run of a request's customers: here, or streamed to a worker."""
 
-    def __init__(self, request: RunRequest, emit: Callable[[Event], None]) -> None:
+    tracker: Tracker
+    log: RunLog
+    worker: Worker | None = None
+
+    def start(self) -> None:
+        raise NotImplementedError
+
+    def alive(self) -> bool:
+        raise NotImplementedError
+
+    def interrupt(self) -> None:
+        """Ask the run to stop, as Ctrl-C does (asked again each second)."""
+        raise NotImplementedError
+
+    def kill(self) -> None:
+        """Stop it now."""
+        raise NotImplementedError
+
+    def outcome(self, interrupted: bool) -> RunOutcome:
+        raise NotImplementedError
+
+
+class _LocalJob(_Job):
+    """The run on this host, through ansible-runner's interface."""
+
+    def __init__(
+        self, request: RunRequest, private: Path, roles: Path, log: RunLog, emit: Emit
+    ) -> None:
+        import ansible_runner.interface
+
         self.request = request
-        self.emit = emit
-        self.members = {
-            s: [h.customer for h in request.hosts if s in h.steps] for s in request.steps
-        }
-        self.step: str | None = None
-        self.step_started = 0.0
-        self.task = ""
-        self.failed: set[str] = set()  # customers out of the run
-        self.failures: dict[str, tuple[str, str | None]] = {}  # in the current step
-        self.changed: dict[str, int] = {}
-        self.pid: int | None = None
+        self.tracker = Tracker(request, emit)
+        self.cancel = False
+        (private / "tmp").mkdir()
+        project = private / "project"
+        project.mkdir()
+        (project / "main.yml").write_text(
+            json.dumps(
+                entry_playbook(request.steps, request.playbooks, request.teardown, request.tasks),
+                indent=1,
+            )
+        )
+        inventory = private / "inventory"
+        inventory.mkdir()
+        hosts_file = inventory / "hosts.json"
+        local = request.inventory is None
+        hosts_file.write_text(json.dumps(build_inventory(request.hosts, request.steps, local)))
+        hosts_file.chmod(0o600)
+        # the workspace's inventory comes last, so its variables win: how to reach
+        # each customer, and the site settings it chooses
+        inventories = [str(hosts_file)] if local else [str(hosts_file), str(request.inventory)]
+        envvars = _environment(request, private, roles)
+        _header(log, request, envvars.get("ANSIBLE_STRATEGY", "linear"))
 
-    def handle(self, event: dict[str, Any]) -> None:
-        kind = event.get("event", "")
-        data = event.get("event_data") or {}
-        if self.pid is None and event.get("pid"):
-            self.pid = int(event["pid"])
-            self.emit(RunStarted(self.pid))
-        if kind == "playbook_on_play_start":
-            name = str(data.get("play") or data.get("name") or "")
-            if name.startswith(MARKER):
-                self.close_step()
-                self.open_step(name.removeprefix(MARKER))
-        elif kind == "playbook_on_task_start" and self.step:
-            self.task = str(data.get("task") or data.get("name") or "")
-            self.emit(TaskStarted(self.step, self.task))
-        elif kind.startswith("runner_on_") and self.step:
-            self.host_result(kind, data)
-        elif kind == "playbook_on_stats":
-            self.close_step()
+        def handler(event: dict[str, Any]) -> bool:
+            log.event(event)
+            self.tracker.handle(event)
+            return False  # keep events off disk: we keep what we need
 
-    def open_step(self, step: str) -> None:
-        self.step = step
-        self.step_started = time.monotonic()
-        self.failures = {}
-        self.changed = {}
-        customers = tuple(c for c in self.members.get(step, []) if c not in self.failed)
-        self.emit(StepStarted(step, customers))
+        self.runner = ansible_runner.interface.init_runner(
+            private_data_dir=str(private),
+            playbook="main.yml",
+            inventory=inventories,
+            limit=",".join(h.customer for h in request.hosts),
+            envvars=envvars,
+            forks=request.forks,
+            cmdline="--check --diff" if request.check else None,
+            event_handler=handler,
+            cancel_callback=lambda: self.cancel,
+            quiet=True,
+            suppress_env_files=True,
+            settings={"suppress_output_file": True, "suppress_ansible_output": True},
+        )
+        # ansible-runner gives ansible-playbook (and records in artifacts/<id>/command)
+        # a copy of our whole environment: the variables that hold secrets stay out
+        config_env = self.runner.config.env
+        for name in request.hidden_env:
+            config_env.pop(name, None)
+        self.thread = threading.Thread(target=self.runner.run)
+        self.log = log
 
-    def host_result(self, kind: str, data: dict[str, Any]) -> None:
-        assert self.step is not None
-        host = str(data.get("host", ""))
-        res = data.get("res") or {}
-        task = str(data.get("task") or self.task)
-        message: str | None = None
-        if kind == "runner_on_ok":
-            status = "changed" if res.get("changed") else "ok"
-        elif kind == "runner_on_skipped":
-            status = "skipped"
-        elif kind in ("runner_on_failed", "runner_on_unreachable"):
-            if data.get("ignore_errors"):
-                return
-            status = "failed" if kind == "runner_on_failed" else "unreachable"
-            message = _message(res)
-            self.failed.add(host)
-            self.failures.setdefault(host, (task, message))
-        else:
-            return
-        if status == "changed":
-            self.changed[host] = self.changed.get(host, 0) + 1
-        diff = _diff_headers(res) if status == "changed" and self.request.check else []
-        self.emit(TaskResult(host, self.step, task, status, message, diff))
+    def start(self) -> None:
+        self.thread.start()
 
-    def close_step(self, interrupted: bool = False) -> None:
-        if self.step is None:
-            return
-        step, self.step = self.step, None
+    def alive(self) -> bool:
+        return self.thread.is_alive()
+
+    def interrupt(self) -> None:
+        # ansible-playbook can miss a SIGINT that lands at some points of a task (it
+        # then runs on, or waits forever); asking again stops it
+        _stop(self.tracker.pid, signal.SIGINT)
+
+    def kill(self) -> None:
+        self.cancel = True
+        _stop(self.tracker.pid, signal.SIGKILL)
+
+    def outcome(self, interrupted: bool) -> RunOutcome:
+        rc = self.runner.rc
+        failed = set(self.tracker.failed)
         if interrupted:
-            return  # what was in flight did not finish: record nothing for it
-        seconds = time.monotonic() - self.step_started
-        for customer in self.members.get(step, []):
-            if customer in self.failures:
-                task, message = self.failures[customer]
-                self.emit(
-                    StepFinished(
-                        customer, step, False, self.changed.get(customer, 0), seconds, task, message
-                    )
-                )
-            elif customer not in self.failed:
-                self.emit(
-                    StepFinished(customer, step, True, self.changed.get(customer, 0), seconds)
-                )
+            return RunOutcome("interrupted", rc, "interrupted", failed_hosts=failed)
+        if str(self.runner.status) == "successful":
+            return RunOutcome("successful", rc)
+        if failed:
+            return RunOutcome("failed", rc, None, failed_hosts=failed)
+        return RunOutcome("error", rc, self.log.tail())
 
 
-HIDDEN = (
-    "the task failed and its output is hidden on purpose (no_log: it handles secrets); "
-    "run it again in a safe place, or see the playbook, to find why"
-)
-"""What a failing ``no_log`` task says instead of its output."""
+class _StreamJob(_Job):
+    """A worker's share of the customers, streamed to it and its events replayed here."""
 
-_UNREADABLE = "Module result deserialization failed"
+    worker: Worker
 
+    def __init__(
+        self,
+        request: RunRequest,
+        worker: Worker,
+        customers: tuple[str, ...],
+        private: Path,
+        name: str,
+        log: RunLog,
+        emit: Emit,
+    ) -> None:
+        assert request.side is not None
+        self.request = request
+        self.worker = worker
+        self.tracker = Tracker(request, emit, customers, remote=True)
+        self.remote = Remote(worker, request.side, name)
+        self.log = log
+        hosts = [h for h in request.hosts if h.customer in customers]
+        hosts_file, envvars = build_folder(
+            private,
+            self.remote,
+            hosts,
+            request.steps,
+            request.playbooks,
+            request.teardown,
+            request.tasks,
+        )
+        log.header(f"worker {worker.name}, private folder {self.remote.folder}")
+        _header(log, request, "the worker's")
 
-def _message(res: dict[str, Any]) -> str:
-    """Why a task failed, in the module's own words where it gave any."""
-    if res.get("censored"):
-        return HIDDEN
-    msg = str(res.get("msg") or res.get("stderr") or res.get("reason") or "failed").strip()
-    if msg.startswith(_UNREADABLE):
-        msg = _module_crash(res) or msg
-    return msg[:2000]
+        def handler(event: dict[str, Any]) -> bool:
+            log.event(event)
+            self.tracker.handle(event)
+            return False
 
+        self.private = private
+        self.kwargs: dict[str, Any] = {
+            "playbook": "main.yml",
+            "inventory": str(hosts_file),
+            "limit": ",".join(customers),
+            "envvars": envvars,
+            "forks": request.forks,
+            "cmdline": "--check --diff" if request.check else None,
+            "suppress_env_files": True,
+            "quiet": True,
+            "settings": {"suppress_output_file": True, "suppress_ansible_output": True},
+        }
+        self.handler = handler
+        self.transport: Transport | None = None
+        self.thread: StreamThread | None = None
+        self.result: tuple[int, str] | None = None
 
-def _module_crash(res: dict[str, Any]) -> str | None:
-    """What a module that gave no result said: its exception, or what it printed."""
-    stderr = [ln for ln in str(res.get("module_stderr") or "").splitlines() if ln.strip()]
-    stdout = str(res.get("module_stdout") or "").strip()
-    rc = res.get("rc")
-    if stderr:
-        return f"the module failed (rc {rc}): {stderr[-1].strip()}"
-    if stdout:
-        return f"the module printed no result (rc {rc}), only: {stdout[:300]}"
-    return None
+    def start(self) -> None:
+        self.transport = Transport(self.remote)
+        self.thread = StreamThread(self.transport, self.private, self.kwargs, self.handler)
+        self.thread.start()
 
+    def alive(self) -> bool:
+        assert self.thread is not None
+        return self.thread.is_alive()
 
-def _diff_headers(res: dict[str, Any]) -> list[str]:
-    diffs = res.get("diff") or []
-    if isinstance(diffs, dict):
-        diffs = [diffs]
-    out = []
-    for d in diffs:
-        if isinstance(d, dict):
-            header = d.get("after_header") or d.get("before_header")
-            if header:
-                out.append(str(header))
-    return out
+    def interrupt(self) -> None:
+        assert self.transport is not None
+        self.transport.close_input()
+
+    def kill(self) -> None:
+        assert self.transport is not None
+        self.transport.kill()
+
+    def outcome(self, interrupted: bool) -> RunOutcome:
+        assert self.transport is not None and self.thread is not None
+        rc, said = self.transport.finish()
+        thread = self.thread
+        failed = set(self.tracker.failed)
+        if interrupted:
+            return RunOutcome("interrupted", None, "interrupted", failed_hosts=failed)
+        if thread.status == "successful":
+            return RunOutcome("successful", 0)
+        if thread.ended and failed:
+            return RunOutcome("failed", 2, None, failed_hosts=failed)
+        if thread.ended:  # failed before any task: Ansible's own error
+            return RunOutcome("error", 2, f"worker {self.worker.name}: {self.log.tail()}")
+        why = said or thread.explanation or "the worker's events ended early"
+        lost = set(self.tracker.customers) - self.tracker.done
+        return RunOutcome(
+            "error",
+            rc,
+            f"worker {self.worker.name} was lost (exit {rc}): {why}",
+            failed_hosts=failed | lost,
+        )
 
 
 class Executor:
-    """Runs a :class:`RunRequest` through ansible-runner."""
+    """Runs a :class:`RunRequest` through ansible-runner: here, or streamed to its workers."""
 
     def __init__(
         self, on_event: Callable[[Event], None], on_tick: Callable[[], None] | None = None
@@ -253,124 +331,59 @@ class Executor:
 
     def run(self, request: RunRequest) -> RunOutcome:
         """Run to the end, or until Ctrl-C; events reach ``on_event`` on this thread."""
-        import ansible_runner.interface
-
         request.log_dir.mkdir(parents=True, exist_ok=True)
-        with contextlib.ExitStack() as stack:
-            if request.asp_dir is None:
-                private = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="asp-run-")))
-                holder = None
-            else:
-                holder = stack.enter_context(private_dir(request.asp_dir))
-                private = holder.path
-            # Ansible evaluates the folders of its roles path as templates, and reads a role
-            # name holding a comma as a requirement: the workspace's roles (whose path may
-            # hold "{{" or commas) are reached through a link in a folder of our own
-            links = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="asp-roles-")))
-            (links / "roles").symlink_to(request.playbooks / ROLES)
-            return self._run(ansible_runner, request, private, holder, links / "roles")
-
-    def _run(
-        self,
-        ansible_runner: Any,
-        request: RunRequest,
-        private: Path,
-        holder: PrivateDir | None,
-        roles: Path,
-    ) -> RunOutcome:
         events: queue.Queue[Event] = queue.Queue()
+        holders: list[PrivateDir] = []
 
         def emit(event: Event) -> None:
-            if isinstance(event, RunStarted) and holder is not None:
-                holder.note_pid(event.pid)
+            if isinstance(event, RunStarted):
+                for holder in holders:
+                    holder.note_pid(event.pid)
             events.put(event)
 
-        tracker = _Tracker(request, emit)
-        log = (request.log_dir / "ansible.log").open("a", encoding="utf-8")
-        cancel = {"now": False}
         started = time.monotonic()
-        try:
-            (private / "tmp").mkdir()
-            project = private / "project"
-            project.mkdir()
-            (project / "main.yml").write_text(
-                json.dumps(
-                    entry_playbook(
-                        request.steps, request.playbooks, request.teardown, request.tasks
-                    ),
-                    indent=1,
+        lock = threading.Lock()
+        with contextlib.ExitStack() as stack:
+            file = stack.enter_context((request.log_dir / LOG).open("a", encoding="utf-8"))
+            jobs: list[_Job] = []
+            if not request.shards:
+                private, holder = self._private(stack, request)
+                holders.extend(h for h in [holder] if h is not None)
+                # Ansible evaluates the folders of its roles path as templates, and reads a
+                # role name holding a comma as a requirement: the workspace's roles (whose
+                # path may hold "{{" or commas) are reached through a link of our own
+                links = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="asp-roles-")))
+                (links / "roles").symlink_to(request.playbooks / ROLES)
+                log = RunLog(file, lock)
+                jobs.append(_LocalJob(request, private, links / "roles", log, emit))
+            several = len(request.shards) > 1
+            for worker, customers in request.shards:
+                private, _ = self._private(stack, request)
+                log = RunLog(file, lock, f"{worker.name} | " if several else "")
+                jobs.append(
+                    _StreamJob(request, worker, customers, private, private.name, log, emit)
                 )
-            )
-            inventory = private / "inventory"
-            inventory.mkdir()
-            hosts_file = inventory / "hosts.json"
-            local = request.inventory is None
-            hosts_file.write_text(json.dumps(build_inventory(request.hosts, request.steps, local)))
-            hosts_file.chmod(0o600)
-            # the workspace's inventory comes last, so its variables win: how to reach
-            # each customer, and the site settings it chooses
-            inventories = [str(hosts_file)] if local else [str(hosts_file), str(request.inventory)]
-
-            envvars = _environment(request, private, roles)
-            log.write(
-                f"# asp-provision: strategy {envvars.get('ANSIBLE_STRATEGY', 'linear')}, "
-                f"forks {request.forks}, check {request.check}, teardown {request.teardown}"
-                + (f", tasks {request.tasks}" if request.tasks else "")
-                + "\n"
-            )
-
-            def handler(event: dict[str, Any]) -> bool:
-                _log_stdout(log, event)
-                tracker.handle(event)
-                return False  # keep events off disk: we keep what we need
-
-            runner = ansible_runner.interface.init_runner(
-                private_data_dir=str(private),
-                playbook="main.yml",
-                inventory=inventories,
-                limit=",".join(h.customer for h in request.hosts),
-                envvars=envvars,
-                forks=request.forks,
-                cmdline="--check --diff" if request.check else None,
-                event_handler=handler,
-                cancel_callback=lambda: cancel["now"],
-                quiet=True,
-                suppress_env_files=True,
-                settings={"suppress_output_file": True, "suppress_ansible_output": True},
-            )
-            # ansible-runner gives ansible-playbook (and records in artifacts/<id>/command)
-            # a copy of our whole environment: the variables that hold secrets stay out
-            config_env = runner.config.env
-            for name in request.hidden_env:
-                config_env.pop(name, None)
-            thread = threading.Thread(target=runner.run)
-            thread.start()
-            interrupted = self._wait(thread, tracker, events, cancel)
+            for job in jobs:
+                job.start()
+            interrupted = self._wait(jobs, events)
             self._drain(events)
-            if interrupted:
-                tracker.close_step(interrupted=True)
-                self._drain(events)
-                return RunOutcome(
-                    "interrupted",
-                    runner.rc,
-                    "interrupted",
-                    time.monotonic() - started,
-                    set(tracker.failed),
-                )
-            status = str(runner.status)
-            rc = runner.rc
-            if status == "successful":
-                return RunOutcome("successful", rc, None, time.monotonic() - started)
-            if tracker.failed:
-                return RunOutcome(
-                    "failed", rc, None, time.monotonic() - started, set(tracker.failed)
-                )
-            log.flush()  # the tail is read back from the file
-            return RunOutcome(
-                "error", rc, _tail(request.log_dir / "ansible.log"), time.monotonic() - started
-            )
-        finally:
-            log.close()
+            outcomes = []
+            for job in jobs:
+                outcome = job.outcome(interrupted)
+                job.tracker.close_step(interrupted=interrupted or outcome.status == "error")
+                job.log.header(f"{job.tracker.events} events, {outcome.status}")
+                outcomes.append(outcome)
+            self._drain(events)
+            return _merged(outcomes, time.monotonic() - started)
+
+    @staticmethod
+    def _private(
+        stack: contextlib.ExitStack, request: RunRequest
+    ) -> tuple[Path, PrivateDir | None]:
+        if request.asp_dir is None:
+            return Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="asp-run-"))), None
+        holder = stack.enter_context(private_dir(request.asp_dir))
+        return holder.path, holder
 
     def _drain(self, events: queue.Queue[Event]) -> None:
         while True:
@@ -380,22 +393,21 @@ class Executor:
                 return
             self.on_event(event)
 
-    def _wait(
-        self, thread: Any, tracker: _Tracker, events: queue.Queue[Event], cancel: dict[str, bool]
-    ) -> bool:
-        """Poll until the run ends; on Ctrl-C stop ansible-playbook and say so."""
+    def _wait(self, jobs: list[_Job], events: queue.Queue[Event]) -> bool:
+        """Poll until every run ends; on Ctrl-C stop them all and say so."""
         try:
-            while thread.is_alive():
+            while any(job.alive() for job in jobs):
                 time.sleep(_POLL)
                 self._drain(events)
                 self.on_tick()
             return False
         except (KeyboardInterrupt, Interrupted, StopRun):
             pass
-        _stop(tracker.pid, signal.SIGINT)
+        for job in jobs:
+            job.interrupt()
         now = time.monotonic()
         deadline, again = now + _STOP_GRACE, now + _SIGINT_AGAIN
-        while thread.is_alive():
+        while any(job.alive() for job in jobs):
             try:
                 time.sleep(_POLL)
                 self._drain(events)
@@ -405,14 +417,25 @@ class Executor:
                 pass  # already stopping
             now = time.monotonic()
             if now > deadline:
-                cancel["now"] = True
-                _stop(tracker.pid, signal.SIGKILL)
+                for job in jobs:
+                    job.kill()
             elif now > again:
-                # ansible-playbook can miss a SIGINT that lands at some points of a task
-                # (it then runs on, or waits forever); asking again stops it
-                _stop(tracker.pid, signal.SIGINT)
+                for job in jobs:
+                    job.interrupt()
                 again = now + _SIGINT_AGAIN
         return True
+
+
+_RANK = {"interrupted": 0, "error": 1, "failed": 2, "successful": 3}
+
+
+def _merged(outcomes: list[RunOutcome], seconds: float) -> RunOutcome:
+    """One outcome for the runs of a request: the worst, with every run's reasons."""
+    worst = min(outcomes, key=lambda o: _RANK.get(o.status, 1))
+    messages = [o.message for o in outcomes if o.message and o.status != "successful"]
+    failed = set().union(*(o.failed_hosts for o in outcomes))
+    message = "\n".join(dict.fromkeys(messages)) or None
+    return RunOutcome(worst.status, worst.rc, message, seconds, failed)
 
 
 def _stop(pid: int | None, sig: signal.Signals) -> None:
@@ -422,19 +445,9 @@ def _stop(pid: int | None, sig: signal.Signals) -> None:
         os.kill(pid, sig)
 
 
-def _log_stdout(log: TextIO, event: dict[str, Any]) -> None:
-    text = event.get("stdout")
-    if text:
-        log.write(text.rstrip("\n") + "\n")
-
-
-def _tail(path: Path, lines: int = 15) -> str:
-    """Why the run failed, from its log: from Ansible's first error on, else the last lines."""
-    try:
-        text = path.read_text("utf-8", errors="replace")
-    except OSError:
-        return "ansible-playbook failed"
-    logged = [ln for ln in text.splitlines() if not ln.startswith("# asp-provision:")]
-    first = next((i for i, ln in enumerate(logged) if ln.startswith(ERROR_PREFIXES)), None)
-    shown = logged[first : first + lines] if first is not None else logged[-lines:]
-    return "\n".join(shown) or "ansible-playbook failed"
+def _header(log: RunLog, request: RunRequest, strategy: str) -> None:
+    log.header(
+        f"strategy {strategy}, "
+        f"forks {request.forks}, check {request.check}, teardown {request.teardown}"
+        + (f", tasks {request.tasks}" if request.tasks else "")
+    )

@@ -76,6 +76,7 @@ class Host:
     staging: tuple[str, ...] = ()  # the catalog's staging networks
     workspace: Path | None = None  # where its data conversion's source file is
     served: dict[str, Any] | None = None  # the served local site: port, trust, refresh argv
+    python: str | None = None  # the interpreter of the host it runs on; None: this one
 
     def variables(self, local: bool = True) -> dict[str, Any]:
         """The host's variables, as the playbooks expect them.
@@ -84,7 +85,10 @@ class Host:
         otherwise the workspace's inventory says how to reach it.
         """
         connection = (
-            {"ansible_connection": "local", "ansible_python_interpreter": unsafe(sys.executable)}
+            {
+                "ansible_connection": "local",
+                "ansible_python_interpreter": unsafe(self.python or sys.executable),
+            }
             if local
             else {}
         )

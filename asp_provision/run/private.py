@@ -15,6 +15,7 @@ import fcntl
 import os
 import shutil
 import stat
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -58,15 +59,32 @@ class PrivateDir:
         os.pwrite(self.fd, f"{pid}\n".encode(), 0)
 
 
+def new_name() -> str:
+    """A new name for a run's private folder."""
+    return _PREFIX + os.urandom(6).hex()
+
+
+def is_name(name: str) -> bool:
+    """Whether ``name`` is one :func:`new_name` makes (nothing else is ever removed)."""
+    rest = name.removeprefix(_PREFIX)
+    return (
+        name.startswith(_PREFIX) and len(rest) == 12 and all(c in "0123456789abcdef" for c in rest)
+    )
+
+
 @contextlib.contextmanager
-def private_dir(asp_dir: Path) -> Iterator[PrivateDir]:
-    """A new private folder for one run, removed when the run is over."""
+def private_dir(asp_dir: Path, name: str | None = None) -> Iterator[PrivateDir]:
+    """A new private folder for one run, removed when the run is over.
+
+    ``name``: the folder's name, as :func:`new_name` made it (a worker's is named by its
+    controller); a folder of that name that exists already is refused.
+    """
     root = root_of(asp_dir)
     try:
         private_folder(root)
     except OSError as exc:
         raise UserError(f"cannot make the private folder of runs {root}: {exc.strerror}") from None
-    name = _PREFIX + os.urandom(6).hex()
+    name = name or new_name()
     lock = root / (name + _LOCK)
     # the lock exists (and is held) before the folder does: a folder without its lock
     # is one being removed
@@ -136,3 +154,30 @@ def _alive(text: bytes) -> bool:
     except ValueError:
         return False
     return pid > 0 and alive(pid)
+
+
+def over(asp_dir: Path, name: str, timeout: float) -> bool:
+    """Whether the run of private folder ``name`` is over, waiting up to ``timeout`` seconds.
+
+    Over: nobody holds its lock and the ansible-playbook it noted has ended (a folder
+    never made, or already removed, is over too).
+    """
+    lock = root_of(asp_dir) / (name + _LOCK)
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            fd = os.open(lock, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+        except FileNotFoundError:
+            return True
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+                if not _alive(os.pread(fd, 32, 0)):
+                    return True
+            except OSError:
+                pass  # its run holds it
+        finally:
+            os.close(fd)
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.1)

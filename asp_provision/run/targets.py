@@ -23,9 +23,9 @@ from typing import Any
 
 from asp_provision.config import shown
 from asp_provision.errors import UsageError
-from asp_provision.run.executor import ERROR_PREFIXES
 from asp_provision.run.inventory import plain
 from asp_provision.run.overrides import Override
+from asp_provision.run.runlog import ERROR_PREFIXES
 from asp_provision.site.tls import TlsFiles, own_files
 from asp_provision.spec.formats import control_character
 

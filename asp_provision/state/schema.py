@@ -10,7 +10,7 @@ from pathlib import Path
 from asp_provision.errors import StateError
 from asp_provision.state import addresses, phases
 
-SCHEMA_VERSION = 11
+SCHEMA_VERSION = 12
 
 _V1 = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -268,6 +268,18 @@ CREATE TABLE billing_starts (
 );
 """
 
+# version 12: the worker host that ran each customer of a run streamed to workers
+_V12 = """
+CREATE TABLE run_workers (
+    run_id TEXT NOT NULL,
+    customer TEXT NOT NULL,
+    worker TEXT NOT NULL,
+    recorded_at REAL NOT NULL,
+    PRIMARY KEY (run_id, customer)
+);
+CREATE INDEX run_workers_customer ON run_workers (customer, recorded_at);
+"""
+
 MIGRATIONS: dict[int, Migration] = {
     1: _V1,
     2: _V2,
@@ -280,6 +292,7 @@ MIGRATIONS: dict[int, Migration] = {
     9: _signoffs,
     10: _phases,
     11: _V11,
+    12: _V12,
 }
 """What brings a database from version N-1 to N: a SQL script, or a function run in the
 migration's transaction when SQL alone cannot say it."""

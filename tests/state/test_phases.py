@@ -85,7 +85,7 @@ def v9(tmp_path: Path) -> Path:
 
 def test_the_migration_gives_applied_customers_their_phase(v9: Path) -> None:
     StateStore(v9).open().close()
-    assert rows(v9, "PRAGMA user_version") == [(SCHEMA_VERSION,)] == [(11,)]
+    assert rows(v9, "PRAGMA user_version") == [(SCHEMA_VERSION,)] == [(12,)]
     found = rows(v9, "SELECT customer, phase, reason, run_id, at FROM phases ORDER BY id")
     assert found == [
         ("failed-one", "onboarding", "first apply", None, 4000.0),

@@ -1,0 +1,205 @@
+"""The worker side of a streamed run: ``python -m asp_provision.worker``.
+
+A controller reaches a worker host through a pipe (``ssh``): it sends a run as
+ansible-runner's transmit stream and reads the events back. This program stands between
+that pipe and ``ansible-runner worker``:
+
+- the run's private folder is made under ``--dir`` (0700, held by a lock while the run
+  lives) with the name the controller gave, and removed when the run ends, whatever
+  ended it; folders of earlier runs that were killed are removed first;
+- the controller keeps its end of the input open for the whole run, so the input
+  closing means the controller stopped the run or was lost: the run is then cancelled
+  (SIGINT to its ansible-playbook, as Ctrl-C does, then SIGKILL) without a write to the
+  closed channel first, which could end this program before it cancels anything;
+- ``--wait NAME`` tells (exit 0) once the run of that name is over, or exits 3 when it
+  is still alive after ``--timeout`` seconds: a controller that lost a worker asks it
+  before it frees the customers of that run.
+
+It imports only the standard library and :mod:`asp_provision.run.private`, and runs
+ansible-runner, ansible-playbook and mitogen of this host's Python: its paths and
+plugins are the worker's own, never the controller's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import IO
+
+from asp_provision.errors import UserError
+from asp_provision.run.private import is_name, over, private_dir, sweep
+
+STILL_RUNNING = 3
+"""Exit code of ``--wait`` when the run is still alive."""
+
+_CHUNK = 65536
+_SIGINT_AGAIN = 1.0
+_STOP_GRACE = 20.0
+
+
+def worker_environment(mitogen: bool) -> dict[str, str]:
+    """The environment of ansible-runner here: its own tools first on the path."""
+    env = dict(os.environ)
+    env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
+    if mitogen:
+        try:
+            import ansible_mitogen
+        except ImportError:
+            return env  # Ansible's own strategy: slower, the same results
+        env["ANSIBLE_STRATEGY_PLUGINS"] = str(
+            Path(ansible_mitogen.__file__).parent / "plugins" / "strategy"
+        )
+        env["ANSIBLE_STRATEGY"] = "mitogen_linear"
+    return env
+
+
+class _Run:
+    """One ``ansible-runner worker`` and the pid of its ansible-playbook, once known."""
+
+    def __init__(self, folder: Path, mitogen: bool, note_pid: object) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "ansible_runner", "worker", "--private-data-dir", str(folder)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            env=worker_environment(mitogen),
+            start_new_session=True,
+        )
+        self.note_pid = note_pid
+        self.playbook_pid: int | None = None
+        self.output_open = True
+
+    def forward_output(self, out: IO[bytes]) -> None:
+        """Copy the worker's stream to ``out``; on a closed channel, keep reading it only."""
+        assert self.process.stdout is not None
+        pending = b""
+        fd = self.process.stdout.fileno()
+        while chunk := os.read(fd, _CHUNK):
+            if self.playbook_pid is None:
+                pending = self._find_pid(pending + chunk)
+            if self.output_open:
+                try:
+                    out.write(chunk)
+                    out.flush()
+                except OSError:
+                    self.output_open = False
+
+    def _find_pid(self, data: bytes) -> bytes:
+        """The events' pid is ansible-playbook's: the one a cancel must reach."""
+        *lines, rest = data.split(b"\n")
+        for line in lines:
+            if b'"pid"' not in line or b'"event"' not in line:
+                continue
+            with contextlib.suppress(ValueError):
+                pid = json.loads(line).get("pid")
+                if isinstance(pid, int) and pid > 0:
+                    self.playbook_pid = pid
+                    self.note_pid(pid)  # type: ignore[operator]
+                    return b""
+        return rest[-_CHUNK:]
+
+    def feed(self, source: IO[bytes]) -> None:
+        """Give the worker the controller's input until it closes."""
+        assert self.process.stdin is not None
+        fd = source.fileno()
+        while chunk := os.read(fd, _CHUNK):
+            with contextlib.suppress(OSError):
+                self.process.stdin.write(chunk)
+                self.process.stdin.flush()
+        with contextlib.suppress(OSError):
+            self.process.stdin.close()
+
+    def cancel(self) -> None:
+        """Stop the run: SIGINT to ansible-playbook (again each second), SIGKILL at the end."""
+        deadline = time.monotonic() + _STOP_GRACE
+        while self.process.poll() is None and time.monotonic() < deadline:
+            if self.playbook_pid is not None:
+                _signal(self.playbook_pid, signal.SIGINT)
+            else:
+                _signal(self.process.pid, signal.SIGTERM)  # not started yet
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.process.wait(_SIGINT_AGAIN)
+        if self.process.poll() is None:
+            if self.playbook_pid is not None:
+                _signal(self.playbook_pid, signal.SIGKILL)
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait()
+        if self.playbook_pid is not None:
+            # its forks run in sessions of their own: wait for the playbook to be gone
+            end = time.monotonic() + _STOP_GRACE
+            while _exists(self.playbook_pid) and time.monotonic() < end:
+                time.sleep(0.1)
+
+
+def _signal(pid: int, sig: signal.Signals) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.kill(pid, sig)
+
+
+def _exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[-1].split()[:1] != ["Z"]
+
+
+def serve(folder_root: Path, name: str, mitogen: bool) -> int:
+    """Run the stream of stdin in private folder ``name``; the events go to stdout."""
+    sweep(folder_root)
+    with private_dir(folder_root, name) as holder:
+        run = _Run(holder.path, mitogen, holder.note_pid)
+        out = threading.Thread(target=run.forward_output, args=(sys.stdout.buffer,), daemon=True)
+        out.start()
+        run.feed(sys.stdin.buffer)
+        # the input closed: a finished run closes it after its end; otherwise stop it
+        if run.process.poll() is None:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                run.process.wait(0.5)  # the end of the stream and the close cross
+        if run.process.poll() is None:
+            run.output_open = False  # nobody reads it any more
+            run.cancel()
+        rc = run.process.wait()
+        out.join(timeout=_STOP_GRACE)
+        return rc
+
+
+def main(argv: list[str] | None = None) -> int:
+    # the channel closing must not end this program before it has stopped the run
+    signal.signal(signal.SIGPIPE, signal.SIG_IGN)
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    parser = argparse.ArgumentParser(prog="python -m asp_provision.worker")
+    parser.add_argument("--dir", required=True, type=Path, help="where runs' private folders go")
+    parser.add_argument("--name", help="the run's private folder, named by its controller")
+    parser.add_argument("--wait", metavar="NAME", help="wait until the run NAME is over")
+    parser.add_argument("--timeout", type=float, default=30.0)
+    parser.add_argument("--no-mitogen", action="store_true")
+    args = parser.parse_args(argv)
+    name = args.wait or args.name
+    if not name or not is_name(name) or not args.dir.is_absolute():
+        parser.error("give --dir as an absolute path and --name or --wait as a run's name")
+    if args.wait:
+        return 0 if over(args.dir, name, args.timeout) else STILL_RUNNING
+    try:
+        return serve(args.dir, name, not args.no_mitogen)
+    except UserError as exc:
+        print(f"asp-provision worker: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
