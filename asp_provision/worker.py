@@ -7,6 +7,9 @@ that pipe and ``ansible-runner worker``:
 - the run's private folder is made under ``--dir`` (0700, held by a lock while the run
   lives) with the name the controller gave, and removed when the run ends, whatever
   ended it; folders of earlier runs that were killed are removed first;
+- the run's files are unpacked here, and its customers' certificates and keys moved to
+  ``--dir``/tls/CUSTOMER/ (0600), where the site's web server reads them after the run;
+  ``ansible-runner worker`` then gets the run's options alone;
 - the controller keeps its end of the input open for the whole run, so the input
   closing means the controller stopped the run or was lost: the run is then cancelled
   (SIGINT to its ansible-playbook, as Ctrl-C does, then SIGKILL) without a write to the
@@ -26,16 +29,22 @@ import argparse
 import contextlib
 import json
 import os
+import re
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
 from typing import IO
 
 from asp_provision.errors import UserError
-from asp_provision.run.private import is_name, over, private_dir, sweep
+from asp_provision.run.private import is_name, over, private_dir, private_folder, sweep
+
+CERT_NAME, KEY_NAME = "tls.crt", "tls.key"  # as the controller sends them
+_SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")
 
 STILL_RUNNING = 3
 """Exit code of ``--wait`` when the run is still alive."""
@@ -105,15 +114,11 @@ class _Run:
                     return b""
         return rest[-_CHUNK:]
 
-    def feed(self, source: IO[bytes]) -> None:
-        """Give the worker the controller's input until it closes."""
+    def start(self, job: bytes) -> None:
+        """Give the worker the run's options; its files are in place already."""
         assert self.process.stdin is not None
-        fd = source.fileno()
-        while chunk := os.read(fd, _CHUNK):
-            with contextlib.suppress(OSError):
-                self.process.stdin.write(chunk)
-                self.process.stdin.flush()
         with contextlib.suppress(OSError):
+            self.process.stdin.write(job + b"\n" + json.dumps({"eof": True}).encode() + b"\n")
             self.process.stdin.close()
 
     def cancel(self) -> None:
@@ -158,14 +163,61 @@ def _exists(pid: int) -> bool:
     return stat.rsplit(")", 1)[-1].split()[:1] != ["Z"]
 
 
+def receive(source: IO[bytes], folder: Path) -> bytes:
+    """Unpack the transmit stream's files into ``folder``; the line of the run's options."""
+    from ansible_runner.utils.streaming import unstream_dir
+
+    job = b""
+    while line := source.readline():
+        data = json.loads(line)
+        if "kwargs" in data:
+            job = line.rstrip(b"\n")
+        elif "zipfile" in data:
+            unstream_dir(source, int(data["zipfile"]), str(folder))
+        elif "eof" in data:
+            return job
+    raise UserError("the controller's stream ended before the whole run had arrived")
+
+
+def install_certificates(folder: Path, root: Path) -> None:
+    """Move the run's certificates and keys (``tls/<customer>/``) to ``root/tls/``, 0600.
+
+    They outlive the run: the site's web server reads them where they are.
+    """
+    source = folder / "tls"
+    if not source.is_dir():
+        return
+    target_root = root / "tls"
+    private_folder(target_root)
+    for customer in sorted(os.listdir(source)):
+        if not _SLUG.fullmatch(customer):
+            raise UserError(f"the run holds certificates of a malformed customer name {customer!r}")
+        target = target_root / customer
+        private_folder(target)
+        for name in sorted(os.listdir(source / customer)):
+            if name not in (CERT_NAME, KEY_NAME):
+                continue
+            fd, temporary = tempfile.mkstemp(dir=target, prefix=".incoming-")
+            with os.fdopen(fd, "wb") as out:
+                out.write((source / customer / name).read_bytes())
+            os.replace(temporary, target / name)
+    shutil.rmtree(source)
+
+
 def serve(folder_root: Path, name: str, mitogen: bool) -> int:
     """Run the stream of stdin in private folder ``name``; the events go to stdout."""
     sweep(folder_root)
     with private_dir(folder_root, name) as holder:
+        stdin = sys.stdin.buffer
+        job = receive(stdin, holder.path)
+        install_certificates(holder.path, folder_root)
         run = _Run(holder.path, mitogen, holder.note_pid)
         out = threading.Thread(target=run.forward_output, args=(sys.stdout.buffer,), daemon=True)
         out.start()
-        run.feed(sys.stdin.buffer)
+        run.start(job)
+        # the controller keeps its end open until it has read the run's end
+        while stdin.read(_CHUNK):
+            pass
         # the input closed: a finished run closes it after its end; otherwise stop it
         if run.process.poll() is None:
             with contextlib.suppress(subprocess.TimeoutExpired):

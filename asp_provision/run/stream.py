@@ -68,10 +68,9 @@ def worker_hosts(hosts: list[Host], remote: Remote, private: Path) -> list[Host]
             folder.mkdir(parents=True, mode=0o700)
             shutil.copyfile(host.tls.certificate, folder / CERT_NAME)
             shutil.copyfile(host.tls.key, folder / KEY_NAME)
-            changes["tls"] = TlsFiles(
-                Path(remote.path("tls", host.customer, CERT_NAME)),
-                Path(remote.path("tls", host.customer, KEY_NAME)),
-            )
+            # the worker program moves them to where they stay (asp_provision.worker)
+            kept = PurePosixPath(remote.side.folder) / "tls" / host.customer
+            changes["tls"] = TlsFiles(Path(kept / CERT_NAME), Path(kept / KEY_NAME))
         if host.workspace is not None:
             changes["workspace"] = Path(remote.path("workspace", host.customer))
             _copy_source(host, private / "workspace" / host.customer)
