@@ -122,12 +122,19 @@ class Settings(BaseModel):
             raise ValueError("a worker is named twice")
         return value
 
-    @field_validator("worker_site", "worker_python", "worker_dir")
+    @field_validator("worker_site")
     @classmethod
-    def _worker_path(cls, value: str) -> str:
+    def _worker_site(cls, value: str) -> str:
         from asp_provision.run.workers import worker_path
 
-        return worker_path(value, "worker path")
+        return worker_path(value, "worker site")
+
+    @field_validator("worker_python", "worker_dir")
+    @classmethod
+    def _worker_plain_path(cls, value: str) -> str:
+        from asp_provision.run.workers import worker_path
+
+        return worker_path(value, "path", plain=True)
 
     @field_validator("state", mode="before")
     @classmethod

@@ -129,6 +129,8 @@ def results(result: RunResult, stream: TextIO) -> None:
             f"Ansible failed before running the steps:\n{printable(result.message, lines=True)}",
             markup=False,
         )
+    elif result.message and result.outcome == "failed":  # a worker that was lost
+        out.print(Text(printable(result.message, lines=True), "red"))
     if result.state_problem:
         out.print(
             Text(f"The state could not record the run: {printable(result.state_problem)}", "red")

@@ -457,6 +457,9 @@ class Runner:
         started = time.monotonic()
         try:
             outcome = Executor(on_event, self.progress.tick).run(request)
+            if outcome.held and recording is not None:
+                held = outcome.held
+                recording.write(lambda: _keep_locks(recording.store, run_id, held))
         except StopRun:
             # the state failed after Ansible had ended, while its last events were handled
             outcome = RunOutcome("failed", None, None, time.monotonic() - started)
@@ -478,6 +481,10 @@ class Runner:
             seconds=outcome.seconds,
             check=request.check,
         )
+
+
+def _keep_locks(store: StateStore, run_id: str, held: dict[str, str]) -> None:
+    locks.hand_over(store, run_id, held)
 
 
 def _in_transaction(store: StateStore, write: Callable[..., None], *args: Any) -> None:

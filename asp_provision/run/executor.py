@@ -80,6 +80,8 @@ class RunOutcome:
     message: str | None = None
     seconds: float = 0.0
     failed_hosts: set[str] = field(default_factory=set)
+    ended: bool = True  # Ansible's events came to their end (not so for a lost worker)
+    held: dict[str, str] = field(default_factory=dict)  # customer -> a worker maybe running it
 
 
 def mitogen_strategy_dir() -> str | None:
@@ -312,11 +314,21 @@ class _StreamJob(_Job):
             return RunOutcome("error", 2, f"worker {self.worker.name}: {self.log.tail()}")
         why = said or thread.explanation or "the worker's events ended early"
         lost = set(self.tracker.customers) - self.tracker.done
+        message = f"worker {self.worker.name} was lost (exit {rc}): {why}"
+        held = {}
+        if not self.transport.ended():
+            held = {c: self.worker.name for c in sorted(lost)}
+            message += (
+                "\nIts run may still be going there: check the worker, then "
+                f"`asp-provision unlock --force CUSTOMER` frees {', '.join(held)}."
+            )
         return RunOutcome(
-            "error",
+            "failed" if self.tracker.events else "error",
             rc,
-            f"worker {self.worker.name} was lost (exit {rc}): {why}",
+            message,
             failed_hosts=failed | lost,
+            ended=False,
+            held=held,
         )
 
 
@@ -370,7 +382,9 @@ class Executor:
             outcomes = []
             for job in jobs:
                 outcome = job.outcome(interrupted)
-                job.tracker.close_step(interrupted=interrupted or outcome.status == "error")
+                # a step in flight when the run stopped did not finish: nothing of it counts
+                cut = interrupted or outcome.status == "error" or not outcome.ended
+                job.tracker.close_step(interrupted=cut)
                 job.log.header(f"{job.tracker.events} events, {outcome.status}")
                 outcomes.append(outcome)
             self._drain(events)
@@ -435,7 +449,9 @@ def _merged(outcomes: list[RunOutcome], seconds: float) -> RunOutcome:
     messages = [o.message for o in outcomes if o.message and o.status != "successful"]
     failed = set().union(*(o.failed_hosts for o in outcomes))
     message = "\n".join(dict.fromkeys(messages)) or None
-    return RunOutcome(worst.status, worst.rc, message, seconds, failed)
+    held = {c: w for o in outcomes for c, w in o.held.items()}
+    ended = all(o.ended for o in outcomes)
+    return RunOutcome(worst.status, worst.rc, message, seconds, failed, ended, held)
 
 
 def _stop(pid: int | None, sig: signal.Signals) -> None:

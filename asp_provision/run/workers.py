@@ -90,10 +90,23 @@ def parse(name: str) -> Worker:
     return Worker(name, SSH, found["host"], found["user"], port)
 
 
-def worker_path(value: str, what: str) -> str:
-    """``value`` if it is an absolute path a worker can use, else ValueError."""
+# what Ansible reads in its plugin and roles paths as more than a folder (a template, a
+# list), and what a shell would read as more than a word, never reaches them
+_PLAIN_PATH = re.compile(r"/[A-Za-z0-9_.+@/-]*")
+
+
+def worker_path(value: str, what: str, plain: bool = False) -> str:
+    """``value`` if it is an absolute path a worker can use, else ValueError.
+
+    ``plain``: only letters, digits and ``_.+@/-`` (a path Ansible and ssh get as such).
+    """
     if not value.startswith("/") or any(ord(c) < 32 or ord(c) == 127 for c in value):
         raise ValueError(f"the {what} {value!r} must be an absolute path of the worker hosts")
+    if plain and not _PLAIN_PATH.fullmatch(value):
+        raise ValueError(
+            f"the {what} {value!r} may hold only letters, digits and _.+@/- "
+            "(it reaches Ansible's settings and the worker's shell)"
+        )
     return str(PurePosixPath(value))
 
 

@@ -112,6 +112,25 @@ def release(store: StateStore, run_id: str) -> None:
         conn.execute("DELETE FROM locks WHERE run_id = ?", (run_id,))
 
 
+def hand_over(store: StateStore, run_id: str, customers: dict[str, str]) -> bool:
+    """Keep the locks of ``customers`` after ``run_id`` ends: a worker may still run them.
+
+    ``customers``: customer -> the worker. Each lock then names the worker as its host,
+    so it is never taken for stale here; ``unlock --force`` frees it once the worker is
+    checked. False on a PostgreSQL state, whose locks end with the run's session.
+    """
+    if is_url(store.path):
+        return False
+    with store.transaction(serial=False) as conn:
+        for customer, worker in customers.items():
+            conn.execute(
+                "UPDATE locks SET run_id = ?, host = ?, runner_pid = NULL "
+                "WHERE run_id = ? AND customer = ?",
+                (f"{run_id}@worker", worker, run_id, customer),
+            )
+    return True
+
+
 def unlock(store: StateStore, customer: str, force: bool = False) -> Lock:
     """Clear ``customer``'s lock when its process is gone (or ``force``)."""
     if is_url(store.path):  # session advisory locks

@@ -14,7 +14,14 @@ from pathlib import Path
 import pytest
 
 from asp_provision.errors import LockedError, UsageError
-from asp_provision.state.locks import acquire, held_locks, release, set_runner, unlock
+from asp_provision.state.locks import (
+    acquire,
+    hand_over,
+    held_locks,
+    release,
+    set_runner,
+    unlock,
+)
 from asp_provision.state.store import StateStore
 
 
@@ -176,3 +183,19 @@ def test_an_ansible_process_that_ended_unreaped_does_not_hold_the_lock(store: St
             acquire(store, ["acme-corp"], "run-new")
     finally:
         ended.wait()
+
+
+def test_locks_handed_to_a_lost_worker_outlive_the_run_until_forced(
+    db: Path, store: StateStore
+) -> None:
+    acquire(store, ["acme-corp", "globex-bank"], "run-1")
+    hand_over(store, "run-1", {"acme-corp": "ssh://worker-a"})
+    release(store, "run-1")  # the run ends: only the customer done here is freed
+    assert held(store) == {"acme-corp": "run-1@worker"}
+    with StateStore(db) as other, pytest.raises(LockedError) as refused:
+        acquire(other, ["acme-corp"], "run-2")
+    assert "on ssh://worker-a" in str(refused.value)
+    with pytest.raises(LockedError):
+        unlock(store, "acme-corp")  # never taken for stale: the worker may run it
+    assert unlock(store, "acme-corp", force=True).host == "ssh://worker-a"
+    acquire(store, ["acme-corp"], "run-3")
