@@ -42,6 +42,7 @@ from typing import IO
 
 from asp_provision.errors import UserError
 from asp_provision.run.private import is_name, over, private_dir, private_folder, sweep
+from asp_provision.state.process import alive
 
 CERT_NAME, KEY_NAME = "tls.crt", "tls.key"  # as the controller sends them
 _SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")
@@ -140,27 +141,13 @@ class _Run:
         if self.playbook_pid is not None:
             # its forks run in sessions of their own: wait for the playbook to be gone
             end = time.monotonic() + _STOP_GRACE
-            while _exists(self.playbook_pid) and time.monotonic() < end:
+            while alive(self.playbook_pid) and time.monotonic() < end:
                 time.sleep(0.1)
 
 
 def _signal(pid: int, sig: signal.Signals) -> None:
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.kill(pid, sig)
-
-
-def _exists(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    return stat.rsplit(")", 1)[-1].split()[:1] != ["Z"]
 
 
 def receive(source: IO[bytes], folder: Path) -> bytes:

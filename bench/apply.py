@@ -25,9 +25,10 @@ from pathlib import Path
 from asp_provision.config import Workspace
 from asp_provision.plan.steps import STEPS
 from asp_provision.run.apply import Runner
-from asp_provision.run.executor import RunRequest, _environment
 from asp_provision.run.inventory import build_inventory
+from asp_provision.run.jobs import _environment
 from asp_provision.run.playbook import entry_playbook
+from asp_provision.run.request import RunRequest
 from asp_provision.run.results import NoProgress
 from asp_provision.service import Service
 from asp_provision.site import tls

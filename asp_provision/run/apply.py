@@ -19,11 +19,12 @@ from asp_provision.plan.planner import Desired
 from asp_provision.plan.steps import GO_LIVE, STEPS
 from asp_provision.run import secrets
 from asp_provision.run.events import Event, RunStarted, StepFinished, TaskResult
-from asp_provision.run.executor import Executor, RunOutcome, RunRequest, StopRun
+from asp_provision.run.executor import Executor
 from asp_provision.run.inventory import Host
 from asp_provision.run.overrides import Override
 from asp_provision.run.playbook import needed_files
 from asp_provision.run.recording import Recording, recording
+from asp_provision.run.request import RunOutcome, RunRequest, StopRun
 from asp_provision.run.results import CustomerRun, Progress, RunResult, new_run_id
 from asp_provision.run.targets import Inventory
 from asp_provision.run.workers import Worker, WorkerSide, shard

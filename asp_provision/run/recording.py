@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from asp_provision.errors import Interrupted, StateError
-from asp_provision.run.executor import StopRun
+from asp_provision.run.request import StopRun
 from asp_provision.state import locks
 from asp_provision.state.store import StateStore
 

@@ -21,7 +21,7 @@ from asp_provision.run.events import (
 from asp_provision.run.playbook import MARKER
 
 if TYPE_CHECKING:
-    from asp_provision.run.executor import RunRequest
+    from asp_provision.run.request import RunRequest
 
 
 class Tracker:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from asp_provision.run.executor import HIDDEN, _message
+from asp_provision.run.tracker import HIDDEN, _message
 
 UNREADABLE = "Module result deserialization failed: No start of json char found"
 
