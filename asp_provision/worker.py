@@ -14,6 +14,7 @@ that pipe and ``ansible-runner worker``:
   closing means the controller stopped the run or was lost: the run is then cancelled
   (SIGINT to its ansible-playbook, as Ctrl-C does, then SIGKILL) without a write to the
   closed channel first, which could end this program before it cancels anything;
+- ``--forget CUSTOMER`` removes the certificate and key kept for a customer destroyed;
 - ``--wait NAME`` tells (exit 0) once the run of that name is over, or exits 3 when it
   is still alive after ``--timeout`` seconds: a controller that lost a worker asks it
   before it frees the customers of that run.
@@ -226,8 +227,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--name", help="the run's private folder, named by its controller")
     parser.add_argument("--wait", metavar="NAME", help="wait until the run NAME is over")
     parser.add_argument("--timeout", type=float, default=30.0)
+    parser.add_argument(
+        "--forget", metavar="CUSTOMER", help="remove the certificate and key kept for CUSTOMER"
+    )
     parser.add_argument("--no-mitogen", action="store_true")
     args = parser.parse_args(argv)
+    if args.forget is not None:
+        if not _SLUG.fullmatch(args.forget) or not args.dir.is_absolute():
+            parser.error("give --dir as an absolute path and --forget as a customer's name")
+        shutil.rmtree(args.dir / "tls" / args.forget, ignore_errors=True)
+        return 0
     name = args.wait or args.name
     if not name or not is_name(name) or not args.dir.is_absolute():
         parser.error("give --dir as an absolute path and --name or --wait as a run's name")

@@ -131,6 +131,8 @@ def results(result: RunResult, stream: TextIO) -> None:
         )
     elif result.message and result.outcome == "failed":  # a worker that was lost
         out.print(Text(printable(result.message, lines=True), "red"))
+    elif result.message:  # what is left to do by hand after a run that succeeded
+        out.print(Text(printable(result.message, lines=True), "yellow"))
     if result.state_problem:
         out.print(
             Text(f"The state could not record the run: {printable(result.state_problem)}", "red")

@@ -26,6 +26,7 @@ from asp_provision.run.playbook import needed_files
 from asp_provision.run.recording import Recording, recording
 from asp_provision.run.request import RunOutcome, RunRequest, StopRun
 from asp_provision.run.results import CustomerRun, Progress, RunResult, new_run_id
+from asp_provision.run.stream import forget_certificate
 from asp_provision.run.targets import Inventory
 from asp_provision.run.workers import Worker, WorkerSide, shard
 from asp_provision.site import tls
@@ -245,6 +246,14 @@ class Runner:
                 with suppress(StopRun):
                     recording.write(lambda: store.forget_customer(customer, run_id))
                 tls.forget(self.workspace.asp_dir, customer)
+                for worker, _ in request.shards:  # the copy its worker kept for the site
+                    assert request.side is not None
+                    if not forget_certificate(worker, request.side, customer):
+                        result.message = (
+                            f"the certificate and key of {customer} could not be removed "
+                            f"from worker {worker.name}: remove "
+                            f"{request.side.folder}/tls/{customer} there"
+                        )
         return self.refresh_site(recording.conclude(result))
 
     def served_site(self) -> dict[str, Any] | None:

@@ -23,7 +23,7 @@ from typing import IO, Any
 from asp_provision.run.inventory import Host, build_inventory
 from asp_provision.run.playbook import entry_playbook
 from asp_provision.run.private import FOLDER
-from asp_provision.run.workers import PIPE, Worker, WorkerSide
+from asp_provision.run.workers import Worker, WorkerSide
 from asp_provision.site.tls import CERT_NAME, KEY_NAME, TlsFiles
 
 PLAYBOOKS = "playbooks"
@@ -194,9 +194,13 @@ class Transport:
         return False
 
 
-def is_pipe(worker: Worker) -> bool:
-    """Whether ``worker`` is a process of this host."""
-    return worker.transport == PIPE
+def forget_certificate(worker: Worker, side: WorkerSide, customer: str) -> bool:
+    """Remove the certificate and key ``worker`` keeps for ``customer``; False if it could not."""
+    command = worker.command(side, "--forget", customer)
+    with contextlib.suppress(OSError, subprocess.TimeoutExpired):
+        done = subprocess.run(command, stdin=subprocess.DEVNULL, capture_output=True, timeout=60)
+        return done.returncode == 0
+    return False
 
 
 class StreamThread(threading.Thread):

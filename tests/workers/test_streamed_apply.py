@@ -87,6 +87,10 @@ def test_two_workers_share_a_run_and_keep_their_customers(tmp_path: Path, sshd: 
         assert (site / customer / "network" / "nftables.nft").is_file()
     status = cli(ws, "status", "acme-corp")
     assert f"worker: {placed['acme-corp']}" in status.stdout
+    # a check of the sites on both workers finds them as applied
+    refresh = cli(ws, "plan", "--refresh", "--format", "json")
+    assert refresh.returncode == 0, refresh.stdout + refresh.stderr
+    assert json.loads(refresh.stdout)["summary"]["update"] == 0
 
     # a change goes back to the worker that holds the customer's site
     spec = ws / "specs" / "acme-corp.yaml"
@@ -101,6 +105,8 @@ def test_two_workers_share_a_run_and_keep_their_customers(tmp_path: Path, sshd: 
     ledger = site / "northwind-traders" / "billing" / "ledger.db"
     assert query(ledger, "SELECT status FROM accounts") == [("closed",)]
     assert not (site / "northwind-traders" / "network" / "nftables.nft").exists()
+    assert not (folder / "tls" / "northwind-traders").exists()  # its key is gone too
+    assert (folder / "tls" / "acme-corp" / "tls.key").is_file()
     last = query(
         db,
         "SELECT worker FROM run_workers WHERE customer = 'northwind-traders' "
