@@ -456,7 +456,7 @@ class Runner:
                     recording.write(lambda: record(event))  # may stop the run
                     return
             elif isinstance(event, TaskResult) and request.check and event.status == "changed":
-                results[event.customer].drift.setdefault(event.step, []).append(event.task)
+                results[event.customer].drift.setdefault(event.step, []).append(event.what)
             self.progress.event(event)
 
         if request.shards and recording is not None:

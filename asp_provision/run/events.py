@@ -38,6 +38,12 @@ class TaskResult:
     status: str  # ok | changed | failed | skipped | unreachable
     message: str | None = None
     diff: list[str] = field(default_factory=list)
+    items: tuple[str, ...] = ()  # of a looped task: the labels of the items that changed
+
+    @property
+    def what(self) -> str:
+        """The task, with the items that changed of a looped one (``Write ... (qos.conf)``)."""
+        return f"{self.task} ({', '.join(self.items)})" if self.items else self.task
 
 
 @dataclass(frozen=True, slots=True)

@@ -100,7 +100,8 @@ class Tracker:
         if status == "changed":
             self.changed[host] = self.changed.get(host, 0) + 1
         diff = _diff_headers(res) if status == "changed" and self.request.check else []
-        self.emit(TaskResult(host, self.step, task, status, message, diff))
+        items = tuple(_labels(res, "changed")) if status == "changed" else ()
+        self.emit(TaskResult(host, self.step, task, status, message, diff, items))
 
     @property
     def done(self) -> set[str]:
@@ -143,6 +144,14 @@ def _message(res: dict[str, Any]) -> str:
     """Why a task failed, in the module's own words where it gave any."""
     if res.get("censored"):
         return HIDDEN
+    looped = _looped(res)
+    failed = [r for r in looped if r.get("failed") or r.get("unreachable")]
+    if failed:
+        # a looped task: what each failed item said, by its label (a file's name)
+        return "; ".join(
+            f"{label}: {_message(r)}" if label else _message(r)
+            for r, label in zip(failed, _item_labels(failed), strict=True)
+        )[:2000]
     msg = str(res.get("msg") or res.get("stderr") or res.get("reason") or "failed").strip()
     if msg.startswith(_UNREADABLE):
         msg = _module_crash(res) or msg
@@ -161,10 +170,35 @@ def _module_crash(res: dict[str, Any]) -> str | None:
     return None
 
 
+def _looped(res: dict[str, Any]) -> list[dict[str, Any]]:
+    """The results of each item of a looped task (none for a task without a loop)."""
+    results = res.get("results")
+    return [r for r in results if isinstance(r, dict)] if isinstance(results, list) else []
+
+
+def _item_labels(results: list[dict[str, Any]]) -> list[str]:
+    """Each item's label (``loop_control.label``, else the item), or "" where it is hidden."""
+    return [
+        ""
+        if r.get("censored") or r.get("_ansible_no_log")
+        else str(r.get("_ansible_item_label", r.get("item", "")))
+        for r in results
+    ]
+
+
+def _labels(res: dict[str, Any], flag: str) -> list[str]:
+    """The labels of a looped task's items whose ``flag`` (changed, failed) is set."""
+    chosen = [r for r in _looped(res) if r.get(flag)]
+    return [label for label in _item_labels(chosen) if label]
+
+
 def _diff_headers(res: dict[str, Any]) -> list[str]:
     diffs = res.get("diff") or []
     if isinstance(diffs, dict):
         diffs = [diffs]
+    for r in _looped(res):
+        item = r.get("diff") or []
+        diffs = [*diffs, *([item] if isinstance(item, dict) else item)]
     out = []
     for d in diffs:
         if isinstance(d, dict):

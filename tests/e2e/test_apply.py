@@ -183,6 +183,7 @@ def test_drift_is_detected_after_a_hand_edit(
         network = next(s for s in acme["steps"] if s["step"] == "network")
         assert network["action"] == "update"
         assert network["reason"].startswith("drifted:")
+        assert "(nftables.nft)" in network["reason"]  # the one file that changed
         assert network["hours"] == 6.5  # base 4 + 2 allowlist entries x 0.25 + vpn 2
         assert acme["estimate_hours"] == sum(s["hours"] for s in acme["steps"]) > 6.5
         others = [c for c in plan["customers"] if c["customer"] != "acme-corp"]

@@ -28,7 +28,10 @@ def test_check_on_a_never_applied_customer_reports_everything_and_writes_nothing
     assert result.returncode == 0, result.stdout + result.stderr
     assert "step verify failed" not in result.stderr
     assert f"globex-bank │ succeeded │ {len(STEPS)}/{len(STEPS)}" in result.stderr
-    assert "globex-bank: network: would change: Write the nftables ruleset" in result.stdout
+    assert (
+        "globex-bank: network: would change: Write the nftables ruleset, QoS class and connection"
+        " to the customer (nftables.nft, qos.conf, connection.json)" in result.stdout
+    )
     assert "globex-bank: users: would change:" in result.stdout
     assert "verify" not in result.stdout  # verify changes nothing
     assert site_files(ws) == {}
@@ -50,7 +53,11 @@ def test_check_with_pending_updates_reports_them_and_records_nothing(tmp_path: P
     result = cli(ws, "apply", "--check", "specs/acme-corp.yaml")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "step verify failed" not in result.stderr
-    assert "acme-corp: network: would change: Write the QoS class" in result.stdout
+    # of the network's files, the QoS class and the connection hold the bandwidth
+    assert (
+        "acme-corp: network: would change: Write the nftables ruleset, QoS class and connection"
+        " to the customer (qos.conf, connection.json)" in result.stdout
+    )
     assert "acme-corp: users: would change: Make the application's user database" in (result.stdout)
     assert "acme-corp: billing: would change: Open or update the billing account" in (result.stdout)
     after = (query(db, "SELECT * FROM steps"), query(db, "SELECT * FROM meta"), site_files(ws))

@@ -97,3 +97,24 @@ def test_a_failing_module_shows_its_own_error_and_no_log_says_it_hides_it(
         "northwind-traders: step network failed at task 'Store the ledger password': the "
         "task failed and its output is hidden on purpose (no_log" in out
     )
+
+
+@pytest.mark.slow
+def test_a_file_of_a_task_that_writes_several_is_named_when_it_fails(tmp_path: Path) -> None:
+    ws = make_workspace(tmp_path / "ws")
+    (ws / "playbooks").unlink()
+    shutil.copytree(ROOT / "playbooks", ws / "playbooks")
+    qos = ws / "playbooks" / "roles" / "network" / "templates" / "qos.conf.j2"
+    qos.write_text(qos.read_text() + "{{ network_qos_missing }}\n")
+    result = cli(ws, "apply", "--yes", "specs/acme-corp.yaml", env={"COLUMNS": "250"})
+    assert result.returncode == 1, result.stderr
+    out = " ".join(result.stderr.split())  # the terminal may wrap long lines
+    assert (
+        "acme-corp: step network failed at task 'Write the nftables ruleset, QoS class and "
+        "connection to the customer': qos.conf: " in out
+    )
+    assert "network_qos_missing" in out
+    network = ws / ".asp" / "site" / "acme-corp" / "network"
+    # the task's other files are written; the one that failed is not
+    assert (network / "nftables.nft").is_file()
+    assert not (network / "qos.conf").exists()

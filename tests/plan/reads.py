@@ -323,15 +323,34 @@ def _scan_task(task: dict[str, Any], path: Path, scan: Scan, templates: Path | N
     for text, bare in _strings(rest):
         scan.uses |= _template_uses(text, bare, where, scan)
     for module in _TEMPLATE_MODULES & set(task):
-        src = (task[module] or {}).get("src")
-        if not isinstance(src, str) or "{{" in src:
-            raise Unfollowed(f"{where}: a template source the scan cannot name")
-        source = (templates or path.parent) / src
-        if templates is not None and not source.is_file():
-            # as Ansible does, a role's template is looked for in the role's own folder too
-            # (a source such as ../network/templates/x.j2 names another role's)
-            source = templates.parent / src
-        scan.uses |= _template_uses(source.read_text(encoding="utf-8"), False, str(source), scan)
+        for src in _template_sources(task, (task[module] or {}).get("src"), where):
+            source = (templates or path.parent) / src
+            if templates is not None and not source.is_file():
+                # as Ansible does, a role's template is looked for in the role's own folder
+                # too (a source such as ../network/templates/x.j2 names another role's)
+                source = templates.parent / src
+            text = source.read_text(encoding="utf-8")
+            scan.uses |= _template_uses(text, False, str(source), scan)
+
+
+def _template_sources(task: dict[str, Any], src: Any, where: str) -> list[str]:
+    """The templates a task renders: its ``src``, or for ``src: "{{ item.src }}"`` the ``src``
+    of each item of its loop, when the loop is a list written out in the task."""
+    if isinstance(src, str) and "{{" not in src:
+        return [src]
+    loop = task.get("loop")
+    if (
+        isinstance(src, str)
+        and _alias(src) == ("item", ("src",))
+        and "loop_var" not in (task.get("loop_control") or {})
+        and isinstance(loop, list)
+        and all(
+            isinstance(i, dict) and isinstance(i.get("src"), str) and "{{" not in i["src"]
+            for i in loop
+        )
+    ):
+        return [i["src"] for i in loop]
+    raise Unfollowed(f"{where}: a template source the scan cannot name")
 
 
 def undeclared(reads: set[str], declared: tuple[str, ...]) -> list[str]:

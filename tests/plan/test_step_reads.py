@@ -55,7 +55,8 @@ def test_the_scan_sees_through_variables_and_templates() -> None:
     assert {"metadata.name", "tier.name", "tier.support.included", "spec.sla"} <= application
     # nginx.conf through site_app_servers -> asp_network, laid out from spec.servers.pools
     assert "spec.servers.pools" in application
-    # backup.cron.j2: {% set backups = asp_spec.platform.storage.backups %}
+    # backup.cron.j2: {% set backups = asp_spec.platform.storage.backups %}, one of the
+    # templates of a task that loops over several (src: "{{ item.src }}")
     assert "spec.platform.storage.backups.retention_days" in reads_of("platform")
     # the play's "security: {{ asp_spec.security }}" is an alias: only what is used counts
     security = reads_of("security")
@@ -117,6 +118,22 @@ def test_a_read_left_undeclared_is_found() -> None:
             "lookup",
         ),
         ({"name": "x", "template": {"src": "{{ which }}.j2", "dest": "/x"}}, "source"),
+        (
+            {
+                "name": "x",
+                "template": {"src": "{{ item.src }}", "dest": "/x"},
+                "loop": "{{ files }}",  # items the scan cannot see
+            },
+            "source",
+        ),
+        (
+            {
+                "name": "x",
+                "template": {"src": "{{ item.src }}", "dest": "/x"},
+                "loop": [{"src": "{{ which }}.j2"}],
+            },
+            "source",
+        ),
     ],
 )
 def test_what_the_scan_cannot_follow_is_refused(

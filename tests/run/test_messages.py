@@ -35,3 +35,22 @@ def test_a_no_log_failure_says_its_output_is_hidden_on_purpose() -> None:
     res = {"censored": "the output has been hidden due to the fact that 'no_log: true' was ..."}
     assert _message(res) == HIDDEN
     assert "hidden on purpose" in HIDDEN
+
+
+def test_a_looped_task_names_the_items_that_failed() -> None:
+    res = {
+        "msg": "One or more items failed",
+        "results": [
+            {"changed": True, "_ansible_item_label": "nftables.nft"},
+            {"failed": True, "msg": "'x' is undefined", "_ansible_item_label": "qos.conf"},
+        ],
+    }
+    assert _message(res) == "qos.conf: 'x' is undefined"
+
+
+def test_a_looped_no_log_item_hides_its_label_and_output() -> None:
+    res = {
+        "msg": "One or more items failed",
+        "results": [{"failed": True, "censored": "hidden", "_ansible_item_label": "sso.json"}],
+    }
+    assert _message(res) == HIDDEN
