@@ -77,6 +77,14 @@ class Settings(BaseModel):
             raise ValueError("give the network with its prefix length, such as 10.0.0.0/8")
         return str(network)
 
+    def local_jobs(self) -> int:
+        """How many ansible-playbook processes a run here may use at once."""
+        if self.jobs is not None:
+            return self.jobs
+        import os
+
+        return max(1, min(len(os.sched_getaffinity(0)), 4))
+
     def address_request(
         self, customers: tuple[str, ...] = (), avoid: tuple[ipaddress.IPv4Network, ...] = ()
     ) -> Wanted:
@@ -88,6 +96,13 @@ class Settings(BaseModel):
         pool = ipaddress.IPv4Network(self.address_pool)
         return Wanted(customers, pool, self.subnet_prefix, avoid)
 
+    jobs: Annotated[int, Field(ge=1, le=64)] | None = Field(
+        default=None,
+        description=(
+            "ansible-playbook processes a run here uses at once, each with a share of the "
+            "customers; default: one per CPU core, at most 4."
+        ),
+    )
     workers: tuple[str, ...] = Field(
         default=(),
         description=(

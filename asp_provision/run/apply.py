@@ -28,7 +28,7 @@ from asp_provision.run.request import RunOutcome, RunRequest, StopRun
 from asp_provision.run.results import CustomerRun, Progress, RunResult, new_run_id
 from asp_provision.run.stream import forget_certificate
 from asp_provision.run.targets import Inventory
-from asp_provision.run.workers import Worker, WorkerSide, shard
+from asp_provision.run.workers import LOCAL, Worker, WorkerSide, local_jobs, shard
 from asp_provision.site import tls
 from asp_provision.spec.catalog import Catalog
 from asp_provision.spec.effective import effective_document
@@ -247,7 +247,8 @@ class Runner:
                     recording.write(lambda: store.forget_customer(customer, run_id))
                 tls.forget(self.workspace.asp_dir, customer)
                 for worker, _ in request.shards:  # the copy its worker kept for the site
-                    assert request.side is not None
+                    if worker.transport == LOCAL or request.side is None:
+                        continue
                     if not forget_certificate(worker, request.side, customer):
                         result.message = (
                             f"the certificate and key of {customer} could not be removed "
@@ -403,7 +404,12 @@ class Runner:
         """
         workers, side = self.workspace.workers()
         if not workers:
-            return (), None
+            # here: one ansible-playbook per share, at once (its controller uses one core)
+            count = min(self.workspace.settings.local_jobs(), len(customers))
+            if count < 2:
+                return (), None
+            shares = shard(customers, hours, local_jobs(count))
+            return tuple((w, tuple(cs)) for w, cs in shares.items()), None
         if self.inventory is not None:
             raise UsageError(
                 "the settings name workers and the workspace has an inventory of real hosts: "
@@ -442,7 +448,9 @@ class Runner:
     ) -> RunResult:
         def on_event(event: Event) -> None:
             if isinstance(event, RunStarted) and recording is not None:
-                recording.write(lambda: locks.set_runner(recording.store, run_id, event.pid))
+                recording.write(
+                    lambda: locks.set_runner(recording.store, run_id, event.pid, event.customers)
+                )
             elif isinstance(event, StepFinished):
                 run = results[event.customer]
                 run.seconds += event.seconds
@@ -459,8 +467,8 @@ class Runner:
                 results[event.customer].drift.setdefault(event.step, []).append(event.what)
             self.progress.event(event)
 
-        if request.shards and recording is not None:
-            names = {c: w.name for w, cs in request.shards for c in cs}
+        if any(w.transport != LOCAL for w, _ in request.shards) and recording is not None:
+            names = {c: w.name for w, cs in request.shards for c in cs if w.transport != LOCAL}
             recording.write(lambda: _in_transaction(recording.store, record_workers, run_id, names))
         self.progress.start({c: r.planned for c, r in results.items()}, run_id)
         outcome: RunOutcome | None = None

@@ -10,6 +10,7 @@ class RunStarted:
     """Ansible started; ``pid`` is the ansible-playbook process."""
 
     pid: int
+    customers: tuple[str, ...] = ()  # those it runs (all of the run's when empty)
 
 
 @dataclass(frozen=True, slots=True)

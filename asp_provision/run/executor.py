@@ -15,7 +15,7 @@ import queue
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from asp_provision.errors import Interrupted
@@ -25,6 +25,7 @@ from asp_provision.run.jobs import _SIGINT_AGAIN, _STOP_GRACE, Job, LocalJob, St
 from asp_provision.run.private import PrivateDir, private_dir
 from asp_provision.run.request import RunOutcome, RunRequest, StopRun
 from asp_provision.run.runlog import RunLog
+from asp_provision.run.workers import LOCAL, Worker
 
 LOG = "ansible.log"
 """The run's log in its folder of runs: Ansible's output, for every worker of the run."""
@@ -45,34 +46,39 @@ class Executor:
         """Run to the end, or until Ctrl-C; events reach ``on_event`` on this thread."""
         request.log_dir.mkdir(parents=True, exist_ok=True)
         events: queue.Queue[Event] = queue.Queue()
-        holders: list[PrivateDir] = []
 
-        def emit(event: Event) -> None:
-            if isinstance(event, RunStarted):
-                for holder in holders:
-                    holder.note_pid(event.pid)
-            events.put(event)
+        def emitter(holder: PrivateDir | None) -> Callable[[Event], None]:
+            def emit(event: Event) -> None:
+                if isinstance(event, RunStarted) and holder is not None:
+                    holder.note_pid(event.pid)  # the job's ansible-playbook, which may outlive us
+                events.put(event)
+
+            return emit
 
         started = time.monotonic()
         lock = threading.Lock()
         with contextlib.ExitStack() as stack:
             file = stack.enter_context((request.log_dir / LOG).open("a", encoding="utf-8"))
             jobs: list[Job] = []
-            if not request.shards:
+            # Ansible evaluates the folders of its roles path as templates, and reads a
+            # role name holding a comma as a requirement: the workspace's roles (whose
+            # path may hold "{{" or commas) are reached through a link of our own
+            links = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="asp-roles-")))
+            (links / "roles").symlink_to(request.playbooks / ROLES)
+            shards: Sequence[tuple[Worker | None, tuple[str, ...] | None]] = request.shards or [
+                (None, None)
+            ]
+            several = len(shards) > 1
+            for worker, customers in shards:
                 private, holder = self._private(stack, request)
-                holders.extend(h for h in [holder] if h is not None)
-                # Ansible evaluates the folders of its roles path as templates, and reads a
-                # role name holding a comma as a requirement: the workspace's roles (whose
-                # path may hold "{{" or commas) are reached through a link of our own
-                links = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="asp-roles-")))
-                (links / "roles").symlink_to(request.playbooks / ROLES)
-                log = RunLog(file, lock)
-                jobs.append(LocalJob(request, private, links / "roles", log, emit))
-            several = len(request.shards) > 1
-            for worker, customers in request.shards:
-                private, _ = self._private(stack, request)
-                log = RunLog(file, lock, f"{worker.name} | " if several else "")
-                jobs.append(StreamJob(request, worker, customers, private, private.name, log, emit))
+                log = RunLog(file, lock, f"{worker.name} | " if several and worker else "")
+                emit = emitter(holder)
+                if worker is None or worker.transport == LOCAL:
+                    job: Job = LocalJob(request, private, links / "roles", log, emit, customers)
+                else:
+                    assert customers is not None  # a worker always has its share
+                    job = StreamJob(request, worker, customers, private, private.name, log, emit)
+                jobs.append(job)
             for job in jobs:
                 job.start()
             interrupted = self._wait(jobs, events)

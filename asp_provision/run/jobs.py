@@ -93,12 +93,20 @@ class LocalJob(Job):
     """The run on this host, through ansible-runner's interface."""
 
     def __init__(
-        self, request: RunRequest, private: Path, roles: Path, log: RunLog, emit: Emit
+        self,
+        request: RunRequest,
+        private: Path,
+        roles: Path,
+        log: RunLog,
+        emit: Emit,
+        customers: tuple[str, ...] | None = None,
     ) -> None:
+        """``customers``: this job's share of the run's (None: all of them)."""
         import ansible_runner.interface
 
         self.request = request
-        self.tracker = Tracker(request, emit)
+        self.tracker = Tracker(request, emit, customers)
+        hosts = [h for h in request.hosts if customers is None or h.customer in customers]
         self.cancel = False
         (private / "tmp").mkdir()
         project = private / "project"
@@ -113,7 +121,7 @@ class LocalJob(Job):
         inventory.mkdir()
         hosts_file = inventory / "hosts.json"
         local = request.inventory is None
-        hosts_file.write_text(json.dumps(build_inventory(request.hosts, request.steps, local)))
+        hosts_file.write_text(json.dumps(build_inventory(hosts, request.steps, local)))
         hosts_file.chmod(0o600)
         # the workspace's inventory comes last, so its variables win: how to reach
         # each customer, and the site settings it chooses
@@ -130,7 +138,7 @@ class LocalJob(Job):
             private_data_dir=str(private),
             playbook="main.yml",
             inventory=inventories,
-            limit=",".join(h.customer for h in request.hosts),
+            limit=",".join(h.customer for h in hosts),
             envvars=envvars,
             forks=request.forks,
             cmdline="--check --diff" if request.check else None,

@@ -56,7 +56,7 @@ class Tracker:
         self.events += 1
         if self.pid is None and event.get("pid") and not self.remote:
             self.pid = int(event["pid"])
-            self.emit(RunStarted(self.pid))
+            self.emit(RunStarted(self.pid, self.customers))
         if kind == "playbook_on_play_start":
             name = str(data.get("play") or data.get("name") or "")
             if name.startswith(MARKER):

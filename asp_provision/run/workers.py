@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 SSH, PIPE = "ssh", "pipe"
+LOCAL = "local"  # a job of a run here: an ansible-playbook of its own, no worker host
 
 # a host name or ~/.ssh/config alias, a user name: never an option (a leading dash) or
 # anything a shell or ssh would read as more than a name
@@ -72,6 +73,11 @@ class Worker:
             ssh += ["-p", str(self.port)]
         # ssh hands its command to the worker user's shell: every word is quoted
         return [*ssh, "--", self.host, shlex.join(remote)]
+
+
+def local_jobs(count: int) -> list[Worker]:
+    """``count`` jobs of a run here, each an ansible-playbook with a share of the customers."""
+    return [Worker(f"job {n}", LOCAL) for n in range(1, count + 1)]
 
 
 def parse(name: str) -> Worker:

@@ -92,14 +92,20 @@ def _refusal(held: list[Lock]) -> str:
     return "\n".join(lines)
 
 
-def set_runner(store: StateStore, run_id: str, pid: int) -> None:
-    """Record the ansible-playbook process working for ``run_id``."""
+def set_runner(store: StateStore, run_id: str, pid: int, customers: tuple[str, ...] = ()) -> None:
+    """Record the ansible-playbook process working for ``run_id`` (for ``customers`` of it)."""
     if is_url(store.path):  # session advisory locks
         from asp_provision.state import pglocks
 
-        return pglocks.set_runner(store, run_id, pid)
+        return pglocks.set_runner(store, run_id, pid, customers)
     with store.transaction(serial=False) as conn:
-        conn.execute("UPDATE locks SET runner_pid = ? WHERE run_id = ?", (pid, run_id))
+        if not customers:
+            conn.execute("UPDATE locks SET runner_pid = ? WHERE run_id = ?", (pid, run_id))
+        for customer in customers:
+            conn.execute(
+                "UPDATE locks SET runner_pid = ? WHERE run_id = ? AND customer = ?",
+                (pid, run_id, customer),
+            )
 
 
 def release(store: StateStore, run_id: str) -> None:

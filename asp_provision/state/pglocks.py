@@ -154,13 +154,19 @@ def _refusal(conn: psycopg.Connection[Any], refused: list[str]) -> str:
     return "\n".join(lines)
 
 
-def set_runner(store: StateStore, run_id: str, pid: int) -> None:
-    """Record the ansible-playbook process working for ``run_id``."""
+def set_runner(store: StateStore, run_id: str, pid: int, customers: tuple[str, ...] = ()) -> None:
+    """Record the ansible-playbook process working for ``run_id`` (for ``customers`` of it)."""
     conn = _HELD.get(run_id)
     if conn is None:
         return
     try:
-        conn.execute("UPDATE locks SET runner_pid = %s WHERE run_id = %s", (pid, run_id))
+        if not customers:
+            conn.execute("UPDATE locks SET runner_pid = %s WHERE run_id = %s", (pid, run_id))
+        for customer in customers:
+            conn.execute(
+                "UPDATE locks SET runner_pid = %s WHERE run_id = %s AND customer = %s",
+                (pid, run_id, customer),
+            )
     except psycopg.Error as exc:
         raise _error(store, exc) from None
 
