@@ -41,7 +41,7 @@ def test_here_through_a_pipe_and_over_ssh_the_same_site_state_and_events(
     here = cli(ws, "apply", "--yes")
     assert here.returncode == 0, here.stdout + here.stderr
     expected = _results(ws, ws / ".asp" / "tls")
-    assert expected[2] and expected[2][0] > 300  # every step of three customers
+    assert sum(expected[2]) > 300  # every step of three customers (in one job or more)
     site = ws / ".asp" / "site"
     for name, workers, config in (
         ("pipe", ["pipe://"], None),
@@ -54,7 +54,7 @@ def test_here_through_a_pipe_and_over_ssh_the_same_site_state_and_events(
         assert run.returncode == 0, run.stdout + run.stderr
         files, rows, events = _results(ws, folder / "tls")
         assert rows == expected[1], name
-        assert events == expected[2], name
+        assert sum(events) == sum(expected[2]), name
         assert files.keys() == expected[0].keys(), name
         for path, content in expected[0].items():
             assert files[path] == content, f"{name}: {path}"

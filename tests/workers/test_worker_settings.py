@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shlex
 from pathlib import Path
 
@@ -110,3 +111,16 @@ def test_workers_and_an_inventory_of_real_hosts_are_one_or_the_other(tmp_path: P
     result = cli(ws, "apply", "--yes")
     assert result.returncode == 2, result.stdout + result.stderr
     assert "workers" in result.stderr and "inventory" in result.stderr
+
+
+def test_a_run_here_uses_one_job_per_core_unless_the_settings_say(tmp_path: Path) -> None:
+    from asp_provision.config import Workspace, load_settings
+
+    ws = make_workspace(tmp_path / "ws")
+    cores = len(os.sched_getaffinity(0))
+    assert load_settings(ws).local_jobs() == max(1, min(cores, 4))
+    (ws / "asp-provision.toml").write_text("jobs = 1\n")
+    assert Workspace(ws).settings.local_jobs() == 1
+    (ws / "asp-provision.toml").write_text("jobs = 0\n")
+    result = cli(ws, "plan")
+    assert result.returncode == 1 and "jobs" in result.stderr
