@@ -38,12 +38,14 @@ def _https_get(
     context = ssl.create_default_context(cafile=str(trust))
     raw = socket.create_connection(("127.0.0.1", port), timeout=10)
     tls = context.wrap_socket(raw, server_hostname=domain)  # checks the name and the chain
+    # read before the request: a server closing the connection after its answer (as nginx
+    # does while it reloads) takes the socket, and its certificate, with it
+    certificate = tls.getpeercert()
     conn = http.client.HTTPConnection(domain, port, timeout=10)
     conn.sock = tls
     conn.request("GET", "/")
     response = conn.getresponse()
     body = response.read().decode()
-    certificate = tls.getpeercert()
     conn.close()
     return response, body, certificate
 
