@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, overload
+from typing import TYPE_CHECKING, Annotated, Literal, overload
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -79,7 +79,7 @@ class Settings(BaseModel):
 
     def local_jobs(self) -> int:
         """How many ansible-playbook processes a run here may use at once."""
-        if self.jobs is not None:
+        if self.jobs != "auto":
             return self.jobs
         import os
 
@@ -96,11 +96,11 @@ class Settings(BaseModel):
         pool = ipaddress.IPv4Network(self.address_pool)
         return Wanted(customers, pool, self.subnet_prefix, avoid)
 
-    jobs: Annotated[int, Field(ge=1, le=64)] | None = Field(
-        default=None,
+    jobs: Annotated[int, Field(ge=1, le=64)] | Literal["auto"] = Field(
+        default=1,
         description=(
             "ansible-playbook processes a run here uses at once, each with a share of the "
-            "customers; default: one per CPU core, at most 4."
+            "customers; default 1; auto: one per CPU core, at most 4."
         ),
     )
     workers: tuple[str, ...] = Field(

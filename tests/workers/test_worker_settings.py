@@ -113,14 +113,14 @@ def test_workers_and_an_inventory_of_real_hosts_are_one_or_the_other(tmp_path: P
     assert "workers" in result.stderr and "inventory" in result.stderr
 
 
-def test_a_run_here_uses_one_job_per_core_unless_the_settings_say(tmp_path: Path) -> None:
+def test_a_run_here_uses_one_job_unless_the_settings_say(tmp_path: Path) -> None:
     from asp_provision.config import Workspace, load_settings
 
     ws = make_workspace(tmp_path / "ws")
+    assert load_settings(ws).local_jobs() == 1
+    (ws / "asp-provision.toml").write_text('jobs = "auto"\n')
     cores = len(os.sched_getaffinity(0))
-    assert load_settings(ws).local_jobs() == max(1, min(cores, 4))
-    (ws / "asp-provision.toml").write_text("jobs = 1\n")
-    assert Workspace(ws).settings.local_jobs() == 1
+    assert Workspace(ws).settings.local_jobs() == max(1, min(cores, 4))
     (ws / "asp-provision.toml").write_text("jobs = 0\n")
     result = cli(ws, "plan")
     assert result.returncode == 1 and "jobs" in result.stderr
