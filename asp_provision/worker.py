@@ -42,6 +42,7 @@ from pathlib import Path
 from typing import IO
 
 from asp_provision.errors import UserError
+from asp_provision.run.ansible_env import own_tools
 from asp_provision.run.private import is_name, over, private_dir, private_folder, sweep
 from asp_provision.state.process import alive
 
@@ -58,18 +59,7 @@ _STOP_GRACE = 20.0
 
 def worker_environment(mitogen: bool) -> dict[str, str]:
     """The environment of ansible-runner here: its own tools first on the path."""
-    env = dict(os.environ)
-    env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
-    if mitogen:
-        try:
-            import ansible_mitogen
-        except ImportError:
-            return env  # Ansible's own strategy: slower, the same results
-        env["ANSIBLE_STRATEGY_PLUGINS"] = str(
-            Path(ansible_mitogen.__file__).parent / "plugins" / "strategy"
-        )
-        env["ANSIBLE_STRATEGY"] = "mitogen_linear"
-    return env
+    return {**os.environ, **own_tools(mitogen)}
 
 
 class _Run:

@@ -12,12 +12,12 @@ import contextlib
 import json
 import os
 import signal
-import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from asp_provision.run.ansible_env import ansible_settings, own_tools
 from asp_provision.run.events import Event
 from asp_provision.run.inventory import build_inventory
 from asp_provision.run.playbook import entry_playbook
@@ -33,35 +33,11 @@ _STOP_GRACE = 20.0
 _SIGINT_AGAIN = 1.0
 
 
-def mitogen_strategy_dir() -> str | None:
-    """Where mitogen's strategy plugins are, or None when mitogen is not installed."""
-    try:
-        import ansible_mitogen
-    except ImportError:
-        return None
-    return str(Path(ansible_mitogen.__file__).parent / "plugins" / "strategy")
-
-
 def _environment(request: RunRequest, private: Path, roles: Path) -> dict[str, str]:
-    bindir = str(Path(sys.executable).parent)
-    env = {
-        "PATH": bindir + os.pathsep + os.environ.get("PATH", ""),
-        "ANSIBLE_LIBRARY": str(request.playbooks / "library"),
-        "ANSIBLE_MODULE_UTILS": str(request.playbooks / "module_utils"),
-        "ANSIBLE_ROLES_PATH": str(roles),
-        "ANSIBLE_RETRY_FILES_ENABLED": "False",
-        "ANSIBLE_HOST_KEY_CHECKING": "False",
-        "ANSIBLE_NOCOLOR": "True",
-        "ANSIBLE_LOCAL_TEMP": str(private / "tmp"),
-        "ANSIBLE_REMOTE_TEMP": str(private / "tmp"),
-        "ANSIBLE_LOCALHOST_WARNING": "False",
-        "ANSIBLE_INVENTORY_UNPARSED_WARNING": "False",
+    return {
+        **own_tools(request.mitogen),
+        **ansible_settings(request.playbooks, roles, str(private / "tmp")),
     }
-    strategy = mitogen_strategy_dir() if request.mitogen else None
-    if strategy:
-        env["ANSIBLE_STRATEGY_PLUGINS"] = strategy
-        env["ANSIBLE_STRATEGY"] = "mitogen_linear"
-    return env
 
 
 class Job:

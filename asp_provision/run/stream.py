@@ -20,6 +20,7 @@ import threading
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
+from asp_provision.run.ansible_env import ansible_settings
 from asp_provision.run.inventory import Host, build_inventory
 from asp_provision.run.playbook import entry_playbook
 from asp_provision.run.private import FOLDER
@@ -114,18 +115,8 @@ def build_folder(
     hosts_file = inventory / "hosts.json"
     hosts_file.write_text(json.dumps(build_inventory(worker_hosts(hosts, remote, private), steps)))
     hosts_file.chmod(0o600)
-    env = {
-        "ANSIBLE_LIBRARY": str(worker_playbooks / "library"),
-        "ANSIBLE_MODULE_UTILS": str(worker_playbooks / "module_utils"),
-        "ANSIBLE_ROLES_PATH": str(worker_playbooks / "roles"),
-        "ANSIBLE_RETRY_FILES_ENABLED": "False",
-        "ANSIBLE_HOST_KEY_CHECKING": "False",
-        "ANSIBLE_NOCOLOR": "True",
-        "ANSIBLE_LOCAL_TEMP": remote.path("tmp"),
-        "ANSIBLE_REMOTE_TEMP": remote.path("tmp"),
-        "ANSIBLE_LOCALHOST_WARNING": "False",
-        "ANSIBLE_INVENTORY_UNPARSED_WARNING": "False",
-    }
+    # the worker's own paths; its PATH and strategy are the worker program's to set
+    env = ansible_settings(worker_playbooks, worker_playbooks / "roles", remote.path("tmp"))
     return hosts_file, env
 
 
